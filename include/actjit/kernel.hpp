@@ -1,0 +1,118 @@
+// Element-wise activation kernels over [rows x features] row-major tensors:
+// the interface shared by every backend (the LLVM JIT in jit/, the reference
+// interpreter in src/), and what networks call.
+//
+// Thread safety: a Kernel is immutable; forward() and backward() may run from
+// many threads at once. Copies share the compiled code, which is freed when the
+// last copy goes.
+#pragma once
+
+#include <actjit/catalog.hpp>
+#include <actjit/formula.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace actjit {
+
+enum class DType : std::uint8_t { f32, f64 };
+
+enum class ParamKind : std::uint8_t {
+    Fixed,       // folded into the kernel as a constant
+    Shared,      // one runtime value (a scalar) for the whole tensor
+    PerFeature,  // one runtime value per feature (column)
+};
+
+struct ParamBinding {
+    std::string name;
+    ParamKind kind = ParamKind::Fixed;
+    bool trainable = false;  // Shared or PerFeature only: the kernel reduces its gradient
+    double value = 0;        // Fixed: the value folded in
+};
+
+/// What to compile: a formula, how each of its parameters is bound, a dtype.
+struct KernelSpec {
+    Formula formula;
+    std::vector<ParamBinding> params;  // exactly one per formula parameter, same order
+    DType dtype = DType::f32;
+
+    /// Every parameter Fixed at `values` or its default (ValueError if neither).
+    static KernelSpec fixed(const Formula& f, DType dtype = DType::f32, const std::vector<std::pair<std::string, double>>& values = {});
+    /// A catalog activation bound as the catalog says (trainable, per-feature
+    /// or shared); non-trainable parameters Fixed at their defaults.
+    static KernelSpec from_catalog(const Activation& a, DType dtype = DType::f32);
+
+    /// Runtime (non-Fixed) parameters, in order: the `params` of forward/backward.
+    std::vector<const ParamBinding*> runtime_params() const;
+    /// Trainable parameters, in order: the `grads` of backward.
+    std::vector<const ParamBinding*> trainable_params() const;
+    /// Throws ValueError if bindings do not match the formula's parameters.
+    void validate() const;
+};
+
+/// Backend interface: one call covers a contiguous block of rows. Arguments
+/// are already checked; Kernel splits large tensors into fixed-size row blocks
+/// (independent of the thread count), runs blocks on the thread pool, and sums
+/// the blocks' parameter gradients in block order, so results are bitwise
+/// identical for any number of threads.
+class KernelImpl {
+public:
+    virtual ~KernelImpl() = default;
+    /// x, y: rows*cols elements of the spec's dtype. params: one pointer per
+    /// runtime parameter (cols values, or 1 for Shared).
+    virtual void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols,
+                         const void* const* params) const = 0;
+    /// grads: one double array per trainable parameter (cols values, or 1 for
+    /// Shared): overwrite it with this block's sum over rows of dy * df/dparam.
+    virtual void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
+                          const void* const* params, double* const* grads) const = 0;
+};
+
+class Kernel {
+public:
+    Kernel() = default;
+    Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl);
+
+    explicit operator bool() const noexcept { return impl_ != nullptr; }
+    const KernelSpec& spec() const noexcept { return *spec_; }
+
+    /// y = f(x). `params`: one pointer per runtime parameter (spec order),
+    /// each `cols` values (PerFeature) or 1 (Shared). y may alias x.
+    void forward(const float* x, float* y, std::int64_t rows, std::int64_t cols,
+                 std::span<const float* const> params = {}) const;
+    void forward(const double* x, double* y, std::int64_t rows, std::int64_t cols,
+                 std::span<const double* const> params = {}) const;
+
+    /// dx = dy * f'(x) in one pass; for each trainable parameter, its gradient
+    /// summed over rows written to `grads` (one pointer per trainable parameter,
+    /// `cols` values for PerFeature, 1 for Shared; overwritten, not added to).
+    /// Sums are accumulated in double and are identical for any thread count.
+    /// dx may alias x or dy.
+    void backward(const float* x, const float* dy, float* dx, std::int64_t rows, std::int64_t cols,
+                  std::span<const float* const> params = {}, std::span<float* const> grads = {}) const;
+    void backward(const double* x, const double* dy, double* dx, std::int64_t rows, std::int64_t cols,
+                  std::span<const double* const> params = {}, std::span<double* const> grads = {}) const;
+
+private:
+    void check(DType dtype, const void* x, const void* y, const void* dy, std::int64_t rows, std::int64_t cols,
+               std::size_t num_params, const void* const* params, std::size_t num_grads, void* const* grads,
+               bool is_backward) const;
+    std::shared_ptr<const KernelSpec> spec_;
+    std::shared_ptr<const KernelImpl> impl_;
+};
+
+/// Largest rows*cols a kernel accepts (absurd sizes are a ValueError).
+inline constexpr std::int64_t kMaxKernelElements = std::int64_t{1} << 40;
+
+/// Kernels backed by the reference interpreter: always available, slow.
+Kernel compile_interpreted(const KernelSpec& spec);
+
+/// Threads used by kernels for large inputs (default: all cores). 1 = never
+/// leave the calling thread.
+void set_num_threads(int n);
+int num_threads() noexcept;
+
+}  // namespace actjit
