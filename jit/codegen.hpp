@@ -1,0 +1,45 @@
+// From a lowered kernel to LLVM IR: one module holding the forward and the
+// fused backward function, explicitly vectorized (no auto-vectorizer), and the
+// small optimization pipeline run on it.
+//
+//   void actjit_fwd(const T* x, T* y, i64 rows, i64 cols, const T* const* params)
+//   void actjit_bwd(const T* x, const T* dy, T* dx, i64 rows, i64 cols,
+//                   const T* const* params, double* const* grads)
+//
+// x and y (x, dy and dx) may alias: no noalias on them.
+#pragma once
+
+#include "llvm.hpp"
+#include "lower.hpp"
+
+#include <memory>
+#include <string>
+
+namespace actjit::jit {
+
+inline constexpr const char* kForwardName = "actjit_fwd";
+inline constexpr const char* kBackwardName = "actjit_bwd";
+
+struct CodegenTarget {
+    std::string triple;
+    std::string cpu;       // "target-cpu" of the functions
+    std::string features;  // "target-features" of the functions
+    int lanes = 1;         // vector width W in elements
+    int vector_bits = 128; // widest vector register the target has
+    bool masked_loop = false;  // mask every iteration (one loop body), else a masked tail
+};
+
+/// Build the module. Verifies it; a broken module is an InternalError.
+std::unique_ptr<llvm::Module> emit_kernel_module(llvm::LLVMContext& ctx, const LoweredKernel& k,
+                                                 const CodegenTarget& target, const llvm::DataLayout& dl,
+                                                 const std::string& module_id);
+
+/// Our pipeline (the IR is vectorized already: a few cheap function passes).
+/// opt_level 0 runs only mem2reg. Never throws.
+void optimize_module(llvm::Module& m, int opt_level);
+
+/// The optimization level recorded in a module by emit_kernel_module.
+int module_opt_level(const llvm::Module& m);
+void set_module_opt_level(llvm::Module& m, int opt_level);
+
+}  // namespace actjit::jit

@@ -1,0 +1,29 @@
+// Vector transcendental functions for the JIT: the interface between the code
+// generator (jit/codegen.cpp) and the vector math library (jit/vector_math*.cpp).
+//
+// emit_vector_math() emits IR computing one builtin on <N x float> or
+// <N x double> values (any N >= 1, scalars included), either inline
+// (polynomials) or as calls to vector library routines; every symbol such code
+// may call is made resolvable by add_vector_math_symbols() once per LLJIT.
+#pragma once
+
+#include <actjit/expr.hpp>
+
+#include "llvm.hpp"
+
+namespace actjit::jit {
+
+/// Emit code computing `op` (a unary/binary builtin from ops.def: Exp, Exp2,
+/// Expm1, Log, Log2, Log10, Log1p, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh,
+/// Tanh, Asinh, Acosh, Atanh, Erf, Erfc, Cbrt, Sigmoid, Softplus, and Pow for
+/// non-constant exponents) on `args` of type <N x float> or <N x double> (any
+/// N >= 1, including scalar float/double). Returns nullptr if `op` is not a
+/// transcendental it handles.
+llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args);
+
+/// Make every external symbol the emitted code may call resolvable in `jit`
+/// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
+/// LLJIT.
+llvm::Error add_vector_math_symbols(llvm::orc::LLJIT& jit);
+
+}  // namespace actjit::jit

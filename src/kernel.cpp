@@ -1,0 +1,423 @@
+// The backend-neutral half of kernels: parameter bindings, argument checks,
+// splitting tensors into row blocks over the thread pool, deterministic
+// reduction of parameter gradients, and the interpreted backend.
+#include <actjit/build.hpp>
+#include <actjit/diff.hpp>
+#include <actjit/eval.hpp>
+#include <actjit/kernel.hpp>
+
+#include "thread_pool.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <type_traits>
+
+namespace actjit {
+
+// ---- KernelSpec ---------------------------------------------------------------
+
+KernelSpec KernelSpec::fixed(const Formula& f, DType dtype, const std::vector<std::pair<std::string, double>>& values) {
+    for (const auto& [name, value] : values) {
+        if (!f.find_param(name)) throw ValueError(fmt::format("formula has no parameter '{}'", name));
+        if (!std::isfinite(value)) throw ValueError(fmt::format("value of parameter '{}' is not finite", name));
+    }
+    KernelSpec spec{f, {}, dtype};
+    for (const ParamDecl& p : f.params) {
+        ParamBinding b{p.name, ParamKind::Fixed, false, 0};
+        auto it = std::find_if(values.rbegin(), values.rend(), [&](const auto& v) { return v.first == p.name; });
+        if (it != values.rend())
+            b.value = it->second;
+        else if (p.default_value)
+            b.value = *p.default_value;
+        else
+            throw ValueError(fmt::format("parameter '{}' has no value", p.name));
+        spec.params.push_back(std::move(b));
+    }
+    return spec;
+}
+
+KernelSpec KernelSpec::from_catalog(const Activation& a, DType dtype) {
+    const Formula& f = activation_formula(a);
+    KernelSpec spec{f, {}, dtype};
+    for (const ParamDecl& p : f.params) {
+        auto it = std::find_if(a.params.begin(), a.params.end(), [&](const CatalogParam& c) { return c.name == p.name; });
+        ParamBinding b{p.name, ParamKind::Fixed, false, 0};
+        if (it != a.params.end()) {
+            b.value = it->default_value;
+            if (it->trainable) {
+                b.kind = it->per_feature ? ParamKind::PerFeature : ParamKind::Shared;
+                b.trainable = true;
+            }
+        } else if (p.default_value) {
+            b.value = *p.default_value;
+        } else {
+            throw ValueError(fmt::format("catalog entry '{}' has no default for parameter '{}'", a.name, p.name));
+        }
+        spec.params.push_back(std::move(b));
+    }
+    return spec;
+}
+
+std::vector<const ParamBinding*> KernelSpec::runtime_params() const {
+    std::vector<const ParamBinding*> out;
+    for (const ParamBinding& b : params)
+        if (b.kind != ParamKind::Fixed) out.push_back(&b);
+    return out;
+}
+
+std::vector<const ParamBinding*> KernelSpec::trainable_params() const {
+    std::vector<const ParamBinding*> out;
+    for (const ParamBinding& b : params)
+        if (b.kind != ParamKind::Fixed && b.trainable) out.push_back(&b);
+    return out;
+}
+
+void KernelSpec::validate() const {
+    if (!formula.body) throw ValueError("kernel spec has an empty formula");
+    if (params.size() != formula.params.size())
+        throw ValueError(fmt::format("kernel spec binds {} parameters, the formula has {}", params.size(), formula.params.size()));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const ParamBinding& b = params[i];
+        if (b.name != formula.params[i].name)
+            throw ValueError(fmt::format("kernel spec binds parameter {} as '{}', the formula calls it '{}'", i + 1, b.name,
+                                         formula.params[i].name));
+        if (b.kind == ParamKind::Fixed && b.trainable)
+            throw ValueError(fmt::format("parameter '{}' is fixed and cannot be trainable", b.name));
+        if (b.kind == ParamKind::Fixed && !std::isfinite(b.value))
+            throw ValueError(fmt::format("fixed value of parameter '{}' is not finite", b.name));
+    }
+    if (dtype != DType::f32 && dtype != DType::f64) throw ValueError("kernel spec has an unknown dtype");
+}
+
+// ---- Kernel: checks and blocking ------------------------------------------------
+
+namespace {
+
+/// Elements per block. Blocks depend only on the tensor's shape, never on
+/// the thread count, which is what makes gradient sums reproducible.
+constexpr std::int64_t kBlockElements = 32 * 1024;
+/// Most doubles of per-block gradient slots one backward call may use; wider
+/// gradients get fewer, larger blocks (still a function of the shape only).
+constexpr std::int64_t kMaxSlotDoubles = std::int64_t{1} << 21;
+/// Parameter pointer arrays up to this size live on the stack.
+constexpr std::size_t kInlineParams = 8;
+
+const char* dtype_name(DType d) { return d == DType::f32 ? "f32" : "f64"; }
+
+/// A small array (of pointers, offsets), on the stack when short.
+template <class P>
+class SmallArray {
+public:
+    explicit SmallArray(std::size_t n) : n_(n) {
+        if (n > kInlineParams) heap_.resize(n);
+    }
+    P* data() noexcept { return n_ > kInlineParams ? heap_.data() : inline_.data(); }
+    P& operator[](std::size_t i) noexcept { return data()[i]; }
+
+private:
+    std::size_t n_;
+    std::array<P, kInlineParams> inline_{};
+    std::vector<P> heap_;
+};
+
+struct Blocking {
+    std::int64_t rows_per_block;
+    std::int64_t num_blocks;
+};
+
+Blocking make_blocking(std::int64_t rows, std::int64_t cols, std::int64_t grad_width) {
+    std::int64_t rpb = std::max<std::int64_t>(1, kBlockElements / std::max<std::int64_t>(cols, 1));
+    if (grad_width > 0) {
+        const std::int64_t max_blocks = std::max<std::int64_t>(1, kMaxSlotDoubles / grad_width);
+        rpb = std::max(rpb, (rows + max_blocks - 1) / max_blocks);
+    }
+    return {rpb, rows == 0 ? 0 : (rows + rpb - 1) / rpb};
+}
+
+}  // namespace
+
+Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl) : impl_(std::move(impl)) {
+    if (!impl_) throw ValueError("kernel has no implementation");
+    spec.validate();
+    spec_ = std::make_shared<const KernelSpec>(std::move(spec));
+}
+
+void Kernel::check(DType dtype, const void* x, const void* y, const void* dy, std::int64_t rows, std::int64_t cols,
+                   std::size_t num_params, const void* const* params, std::size_t num_grads, void* const* grads,
+                   bool is_backward) const {
+    if (!impl_) throw ValueError("kernel is empty (default-constructed)");
+    const KernelSpec& s = *spec_;
+    const char* fn = is_backward ? "backward" : "forward";
+    if (dtype != s.dtype)
+        throw ValueError(fmt::format("{}: kernel is compiled for {} but called with {} data", fn, dtype_name(s.dtype),
+                                     dtype == DType::f32 ? "float" : "double"));
+    if (rows < 0) throw ValueError(fmt::format("{}: rows must be >= 0, got {}", fn, rows));
+    if (cols < 0) throw ValueError(fmt::format("{}: cols must be >= 0, got {}", fn, cols));
+    if (cols > 0 && rows > kMaxKernelElements / cols)
+        throw ValueError(fmt::format("{}: {} x {} elements is more than the limit of {}", fn, rows, cols, kMaxKernelElements));
+    const bool empty = rows == 0 || cols == 0;
+    if (!empty) {
+        if (!x) throw ValueError(fmt::format("{}: x is null", fn));
+        if (!y) throw ValueError(fmt::format("{}: {} is null", fn, is_backward ? "dx" : "y"));
+        if (is_backward && !dy) throw ValueError(fmt::format("{}: dy is null", fn));
+    }
+
+    std::size_t want_params = 0, want_grads = 0;
+    for (const ParamBinding& b : s.params) {
+        if (b.kind == ParamKind::Fixed) continue;
+        ++want_params;
+        want_grads += b.trainable ? 1 : 0;
+    }
+    auto names = [&](bool trainable_only) {
+        std::string out;
+        for (const ParamBinding& b : s.params) {
+            if (b.kind == ParamKind::Fixed || (trainable_only && !b.trainable)) continue;
+            out += out.empty() ? b.name : ", " + b.name;
+        }
+        return out.empty() ? std::string() : " (" + out + ")";
+    };
+    if (num_params != want_params)
+        throw ValueError(fmt::format("{}: expected {} parameter array{}{}, got {}", fn, want_params, want_params == 1 ? "" : "s",
+                                     names(false), num_params));
+    if (is_backward && num_grads != want_grads)
+        throw ValueError(fmt::format("{}: expected {} gradient array{}{}, got {}", fn, want_grads, want_grads == 1 ? "" : "s",
+                                     names(true), num_grads));
+    std::size_t p = 0, g = 0;
+    for (const ParamBinding& b : s.params) {
+        if (b.kind == ParamKind::Fixed) continue;
+        // A per-feature array of 0 columns may be null; everything else must not be.
+        const bool needed = b.kind == ParamKind::Shared || cols > 0;
+        if (needed && !params[p]) throw ValueError(fmt::format("{}: parameter array for '{}' is null", fn, b.name));
+        ++p;
+        if (is_backward && b.trainable) {
+            if (needed && !grads[g]) throw ValueError(fmt::format("{}: gradient array for '{}' is null", fn, b.name));
+            ++g;
+        }
+    }
+}
+
+namespace {
+
+template <class T>
+void run_forward(const KernelImpl& impl, const T* x, T* y, std::int64_t rows, std::int64_t cols, const void* const* params) {
+    if (rows == 0 || cols == 0) return;
+    const Blocking blk = make_blocking(rows, cols, 0);
+    auto block = [&](std::int64_t b) {
+        const std::int64_t r0 = b * blk.rows_per_block;
+        const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
+        impl.forward(x + r0 * cols, y + r0 * cols, n, cols, params);
+    };
+    if (blk.num_blocks == 1) return block(0);  // small: no dispatch at all
+    detail::parallel_for(blk.num_blocks, block);
+}
+
+template <class T>
+void run_backward(const KernelSpec& spec, const KernelImpl& impl, const T* x, const T* dy, T* dx, std::int64_t rows,
+                  std::int64_t cols, const void* const* params, T* const* grads) {
+    // Gradient layout: trainable parameters in order, `cols` (PerFeature) or
+    // 1 (Shared) doubles each; `grad_width` doubles per block.
+    const std::size_t num_grads = [&] {
+        std::size_t n = 0;
+        for (const ParamBinding& b : spec.params) n += b.kind != ParamKind::Fixed && b.trainable;
+        return n;
+    }();
+    SmallArray<std::int64_t> offset(num_grads + 1);
+    {
+        std::size_t k = 0;
+        offset[0] = 0;
+        for (const ParamBinding& b : spec.params)
+            if (b.kind != ParamKind::Fixed && b.trainable) {
+                offset[k + 1] = offset[k] + (b.kind == ParamKind::PerFeature ? cols : 1);
+                ++k;
+            }
+    }
+    const std::int64_t grad_width = offset[num_grads];
+    const Blocking blk = make_blocking(rows, cols, grad_width);
+    const bool empty = rows == 0 || cols == 0;
+
+    // Per-block slots, reused across calls on this thread.
+    thread_local std::vector<double> slots;
+    const std::int64_t num_slots = empty ? 1 : blk.num_blocks;
+    if (grad_width > 0) {
+        slots.resize(static_cast<std::size_t>(num_slots * grad_width));
+        if (empty) std::fill(slots.begin(), slots.end(), 0.0);
+    }
+    double* slot_base = slots.data();
+
+    auto block = [&](std::int64_t b) {
+        const std::int64_t r0 = b * blk.rows_per_block;
+        const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
+        SmallArray<double*> g(num_grads);
+        for (std::size_t k = 0; k < num_grads; ++k) g[k] = slot_base + b * grad_width + offset[k];
+        impl.backward(x + r0 * cols, dy + r0 * cols, dx + r0 * cols, n, cols, params, g.data());
+    };
+    if (!empty) {
+        if (blk.num_blocks == 1)
+            block(0);
+        else
+            detail::parallel_for(blk.num_blocks, block);
+    }
+    if (grad_width == 0) return;
+
+    // Sum the blocks' slots in block order into slot 0: the same additions in
+    // the same order for any thread count.
+    for (std::int64_t b = 1; b < num_slots; ++b) {
+        const double* src = slot_base + b * grad_width;
+        for (std::int64_t i = 0; i < grad_width; ++i) slot_base[i] += src[i];
+    }
+    for (std::size_t k = 0; k < num_grads; ++k)
+        for (std::int64_t i = offset[k]; i < offset[k + 1]; ++i) grads[k][i - offset[k]] = static_cast<T>(slot_base[i]);
+}
+
+template <class T>
+SmallArray<const void*> erase_params(std::span<const T* const> params) {
+    SmallArray<const void*> out(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) out[i] = params[i];
+    return out;
+}
+
+template <class T>
+SmallArray<void*> erase_grads(std::span<T* const> grads) {
+    SmallArray<void*> out(grads.size());
+    for (std::size_t i = 0; i < grads.size(); ++i) out[i] = grads[i];
+    return out;
+}
+
+}  // namespace
+
+void Kernel::forward(const float* x, float* y, std::int64_t rows, std::int64_t cols, std::span<const float* const> params) const {
+    auto p = erase_params(params);
+    check(DType::f32, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
+    run_forward(*impl_, x, y, rows, cols, p.data());
+}
+
+void Kernel::forward(const double* x, double* y, std::int64_t rows, std::int64_t cols, std::span<const double* const> params) const {
+    auto p = erase_params(params);
+    check(DType::f64, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
+    run_forward(*impl_, x, y, rows, cols, p.data());
+}
+
+void Kernel::backward(const float* x, const float* dy, float* dx, std::int64_t rows, std::int64_t cols,
+                      std::span<const float* const> params, std::span<float* const> grads) const {
+    auto p = erase_params(params);
+    auto g = erase_grads(grads);
+    check(DType::f32, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
+    run_backward(*spec_, *impl_, x, dy, dx, rows, cols, p.data(), grads.data());
+}
+
+void Kernel::backward(const double* x, const double* dy, double* dx, std::int64_t rows, std::int64_t cols,
+                      std::span<const double* const> params, std::span<double* const> grads) const {
+    auto p = erase_params(params);
+    auto g = erase_grads(grads);
+    check(DType::f64, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
+    run_backward(*spec_, *impl_, x, dy, dx, rows, cols, p.data(), grads.data());
+}
+
+void set_num_threads(int n) { detail::pool_set_num_threads(n); }
+int num_threads() noexcept { return detail::pool_num_threads(); }
+
+// ---- The interpreted backend ------------------------------------------------------
+
+namespace {
+
+class InterpretedKernel final : public KernelImpl {
+public:
+    explicit InterpretedKernel(const KernelSpec& spec) : is_f64_(spec.dtype == DType::f64) {
+        std::vector<std::pair<Expr, Expr>> fixed;
+        std::vector<std::string> runtime;
+        for (const ParamBinding& b : spec.params) {
+            if (b.kind == ParamKind::Fixed) {
+                fixed.emplace_back(param(b.name), constant(b.value));
+            } else {
+                runtime.push_back(b.name);
+                per_feature_.push_back(b.kind == ParamKind::PerFeature);
+            }
+        }
+        const Expr body = fixed.empty() ? spec.formula.body : substitute(spec.formula.body, fixed);
+        // Backward outputs: df/dx, then df/dp for each trainable parameter.
+        std::vector<Expr> bwd{diff(body, input())};
+        for (const ParamBinding& b : spec.params) {
+            if (b.kind == ParamKind::Fixed) continue;
+            const bool t = b.trainable;
+            trainable_.push_back(t);
+            if (t) bwd.push_back(diff(body, param(b.name)));
+        }
+        forward_.emplace(std::span<const Expr>(&body, 1), runtime);
+        backward_.emplace(bwd, runtime);
+    }
+
+    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params) const override {
+        if (is_f64_) return fwd(static_cast<const double*>(x), static_cast<double*>(y), rows, cols, params);
+        fwd(static_cast<const float*>(x), static_cast<float*>(y), rows, cols, params);
+    }
+
+    void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols, const void* const* params,
+                  double* const* grads) const override {
+        if (is_f64_)
+            return bwd(static_cast<const double*>(x), static_cast<const double*>(dy), static_cast<double*>(dx), rows, cols,
+                       params, grads);
+        bwd(static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dx), rows, cols, params, grads);
+    }
+
+private:
+    template <class T>
+    void load_params(const void* const* params, std::int64_t col, std::vector<T>& out) const {
+        for (std::size_t k = 0; k < per_feature_.size(); ++k)
+            out[k] = static_cast<const T*>(params[k])[per_feature_[k] ? col : 0];
+    }
+
+    template <class T>
+    void fwd(const T* x, T* y, std::int64_t rows, std::int64_t cols, const void* const* params) const {
+        std::vector<T> p(per_feature_.size());
+        T out = 0;
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c) {
+                const std::int64_t i = r * cols + c;
+                load_params(params, c, p);
+                forward_->run<T>(x[i], c, p, std::span<T>(&out, 1));
+                y[i] = out;
+            }
+    }
+
+    template <class T>
+    void bwd(const T* x, const T* dy, T* dx, std::int64_t rows, std::int64_t cols, const void* const* params,
+             double* const* grads) const {
+        std::vector<T> p(per_feature_.size());
+        std::vector<T> out(backward_->num_outputs());
+        // Zero this block's sums.
+        for (std::size_t k = 0, g = 0; k < per_feature_.size(); ++k)
+            if (trainable_[k]) std::fill_n(grads[g++], per_feature_[k] ? cols : 1, 0.0);
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t c = 0; c < cols; ++c) {
+                const std::int64_t i = r * cols + c;
+                load_params(params, c, p);
+                backward_->run<T>(x[i], c, p, out);
+                const T g_out = dy[i];
+                dx[i] = g_out * out[0];
+                for (std::size_t k = 0, g = 0; k < per_feature_.size(); ++k) {
+                    if (!trainable_[k]) continue;
+                    grads[g][per_feature_[k] ? c : 0] += static_cast<double>(g_out) * static_cast<double>(out[g + 1]);
+                    ++g;
+                }
+            }
+    }
+
+    bool is_f64_;
+    std::vector<bool> per_feature_;  // per runtime parameter
+    std::vector<bool> trainable_;    // per runtime parameter
+    std::optional<Interpreter> forward_, backward_;
+};
+
+}  // namespace
+
+Kernel compile_interpreted(const KernelSpec& spec) {
+    spec.validate();
+    return Kernel(spec, std::make_shared<InterpretedKernel>(spec));
+}
+
+}  // namespace actjit

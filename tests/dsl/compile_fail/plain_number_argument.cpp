@@ -1,0 +1,13 @@
+// Misuse: a plain int as a builtin argument
+#include <actjit/dsl.hpp>
+
+using namespace actjit::dsl;
+
+[[maybe_unused]] static double use() {
+#ifdef ACTJIT_DSL_MISUSE
+    [[maybe_unused]] auto e = pow(x, 2);  // expect: write 2_c (a compile-time constant) or param<"name">
+#else
+    [[maybe_unused]] auto e = pow(x, 2_c);
+#endif
+    return 0;
+}

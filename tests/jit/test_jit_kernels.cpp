@@ -1,0 +1,267 @@
+// JIT kernels against the reference interpreter: every catalog activation,
+// both dtypes, trainable per-feature and shared parameters, odd shapes,
+// in-place calls, every vector width, random formulas.
+#include "jit_test_util.hpp"
+
+#include <actjit/catalog.hpp>
+#include <actjit/formula.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+using namespace actjit;
+using namespace actjit::test;
+
+namespace {
+
+struct Shape {
+    std::int64_t rows, cols;
+};
+
+// Tails, single elements, few features (tiled), odd feature counts (rows).
+const Shape kShapes[] = {{0, 0}, {0, 8}, {8, 0}, {1, 1},  {15, 1}, {1, 15}, {17, 1}, {1, 17},
+                         {3, 5}, {5, 3}, {2, 8}, {9, 4}, {17, 16}, {3, 40}, {7, 33}, {64, 8}};
+
+template <class T>
+void check_spec(const KernelSpec& spec, const Kernel& k, Shape s, std::uint32_t seed, bool specials = false) {
+    const auto d = make_data<T>(spec, s.rows, s.cols, seed, specials);
+    const auto r = reference(spec, d);
+    INFO("shape " << s.rows << " x " << s.cols << (specials ? " with special values" : ""));
+    const std::string mismatch = check_against_reference(k, d, r);
+    INFO(mismatch);
+    CHECK(mismatch.empty());
+}
+
+KernelSpec catalog_spec(const Activation& a, DType dtype, ParamKind kind) {
+    KernelSpec spec = KernelSpec::from_catalog(a, dtype);
+    for (auto& b : spec.params) {
+        b.kind = kind;
+        b.trainable = kind != ParamKind::Fixed;
+    }
+    return spec;
+}
+
+template <class T>
+void check_catalog(DType dtype) {
+    for (const Activation& a : catalog()) {
+        INFO("activation " << a.name);
+        // As the catalog binds it, then every parameter trainable per feature,
+        // then every parameter trainable and shared.
+        std::vector<KernelSpec> specs{KernelSpec::from_catalog(a, dtype)};
+        if (!a.params.empty()) {
+            specs.push_back(catalog_spec(a, dtype, ParamKind::PerFeature));
+            specs.push_back(catalog_spec(a, dtype, ParamKind::Shared));
+        }
+        for (std::size_t v = 0; v < specs.size(); ++v) {
+            INFO("binding variant " << v);
+            const Kernel k = compile_jit(specs[v]);
+            std::uint32_t seed = 1;
+            for (Shape s : kShapes) check_spec<T>(specs[v], k, s, seed++);
+            check_spec<T>(specs[v], k, {33, 7}, seed++, true);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("every catalog activation matches the interpreter in f32", "[jit][catalog]") { check_catalog<float>(DType::f32); }
+
+TEST_CASE("every catalog activation matches the interpreter in f64", "[jit][catalog]") { check_catalog<double>(DType::f64); }
+
+TEST_CASE("large inputs: 1000003 elements, one and many features", "[jit][large]") {
+    for (const char* name : {"silu", "prepu", "brelu", "expolu", "soft_exponential"}) {
+        INFO("activation " << name);
+        const Activation* a = find_activation(name);
+        REQUIRE(a);
+        for (Shape s : {Shape{1000003, 1}, Shape{1, 1000003}}) {
+            const auto spec32 = KernelSpec::from_catalog(*a, DType::f32);
+            check_spec<float>(spec32, compile_jit(spec32), s, 7);
+        }
+        const auto spec64 = KernelSpec::from_catalog(*a, DType::f64);
+        check_spec<double>(spec64, compile_jit(spec64), {1000003, 1}, 8);
+    }
+}
+
+TEST_CASE("every vector width gives the same results", "[jit][width]") {
+    for (const char* name : {"prepu", "brelu", "gelu", "soft_exponential", "hardswish"}) {
+        INFO("activation " << name);
+        const Activation* a = find_activation(name);
+        REQUIRE(a);
+        for (int width : {1, 2, 4, 8, 16, 32}) {
+            INFO("vector width " << width);
+            JitOptions o;
+            o.vector_width = width;
+            const auto spec32 = KernelSpec::from_catalog(*a, DType::f32);
+            const Kernel k32 = compile_jit(spec32, o);
+            const auto spec64 = KernelSpec::from_catalog(*a, DType::f64);
+            const Kernel k64 = compile_jit(spec64, o);
+            std::uint32_t seed = 100;
+            for (Shape s : kShapes) {
+                check_spec<float>(spec32, k32, s, seed++);
+                check_spec<double>(spec64, k64, s, seed++);
+            }
+        }
+    }
+}
+
+TEST_CASE("every optimization level gives the same results", "[jit][opt]") {
+    const Activation* a = find_activation("prepu");
+    REQUIRE(a);
+    const auto spec = KernelSpec::from_catalog(*a, DType::f32);
+    for (int level = 0; level <= 3; ++level) {
+        INFO("opt level " << level);
+        JitOptions o;
+        o.opt_level = level;
+        const Kernel k = compile_jit(spec, o);
+        for (Shape s : {Shape{17, 16}, Shape{5, 3}, Shape{9, 4}}) check_spec<float>(spec, k, s, 3);
+    }
+}
+
+TEST_CASE("in place: y may alias x, dx may alias x or dy", "[jit][alias]") {
+    const Activation* a = find_activation("prepu");
+    REQUIRE(a);
+    const auto spec = KernelSpec::from_catalog(*a, DType::f32);
+    const Kernel k = compile_jit(spec);
+    for (Shape s : {Shape{17, 16}, Shape{5, 3}, Shape{33, 8}}) {
+        INFO("shape " << s.rows << " x " << s.cols);
+        const auto d = make_data<float>(spec, s.rows, s.cols, 11);
+        const auto n = d.x.size();
+        std::vector<const float*> params{d.params[0].data()};
+        std::vector<float> y(n), dx(n), g(static_cast<std::size_t>(s.cols)), g2(g.size());
+        k.forward(d.x.data(), y.data(), s.rows, s.cols, params);
+        std::vector<float*> gp{g.data()};
+        k.backward(d.x.data(), d.dy.data(), dx.data(), s.rows, s.cols, params, gp);
+
+        auto inplace = d.x;
+        k.forward(inplace.data(), inplace.data(), s.rows, s.cols, params);
+        CHECK(inplace == y);
+
+        auto x_as_dx = d.x;
+        std::vector<float*> gp2{g2.data()};
+        k.backward(x_as_dx.data(), d.dy.data(), x_as_dx.data(), s.rows, s.cols, params, gp2);
+        CHECK(x_as_dx == dx);
+        CHECK(g2 == g);
+
+        auto dy_as_dx = d.dy;
+        k.backward(d.x.data(), dy_as_dx.data(), dy_as_dx.data(), s.rows, s.cols, params, gp2);
+        CHECK(dy_as_dx == dx);
+        CHECK(g2 == g);
+    }
+}
+
+TEST_CASE("parameter gradients are identical for any thread count", "[jit][threads]") {
+    const Activation* a = find_activation("prepu");
+    REQUIRE(a);
+    const auto spec = KernelSpec::from_catalog(*a, DType::f32);
+    const Kernel k = compile_jit(spec);
+    const auto d = make_data<float>(spec, 4096, 64, 5);
+    std::vector<const float*> params{d.params[0].data()};
+    std::vector<float> dx(d.x.size());
+    std::vector<std::vector<float>> results;
+    const int before = num_threads();
+    for (int t : {1, 2, 3, 8}) {
+        set_num_threads(t);
+        std::vector<float> g(64);
+        std::vector<float*> gp{g.data()};
+        k.backward(d.x.data(), d.dy.data(), dx.data(), 4096, 64, params, gp);
+        results.push_back(g);
+    }
+    set_num_threads(before);
+    for (const auto& r : results) CHECK(r == results[0]);
+}
+
+TEST_CASE("fixed parameters are folded: expolu with p = 2 has no pow call", "[jit][fold]") {
+    const Activation* a = find_activation("expolu");
+    REQUIRE(a);
+    const auto spec = KernelSpec::from_catalog(*a, DType::f32);
+    const std::string ir = Engine::global().emit(spec, EmitKind::llvm);
+    CHECK(ir.find("define void @actjit_fwd") != std::string::npos);
+    CHECK(ir.find("define void @actjit_bwd") != std::string::npos);
+    CHECK(ir.find("pow") == std::string::npos);
+    CHECK(ir.find("fmul") != std::string::npos);
+}
+
+// ---- random formulas ----------------------------------------------------------
+
+namespace {
+
+/// A random expression over x, a (runtime), the feature index and constants.
+Expr random_expr(std::mt19937& rng, int depth) {
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    if (depth == 0 || pick(4) == 0) {
+        switch (pick(5)) {
+        case 0: return constant(std::ldexp(static_cast<double>(pick(17)) - 8, -pick(3)));
+        case 1: return param("a");
+        case 2: return feature_index();
+        default: return input();
+        }
+    }
+    static const Op unary[] = {Op::Neg,  Op::Exp,   Op::Log,     Op::Sqrt,    Op::Abs,     Op::Sign,     Op::Floor,
+                               Op::Sin,  Op::Cos,   Op::Tanh,    Op::Sigmoid, Op::Softplus, Op::Softsign, Op::Relu,
+                               Op::Expm1, Op::Log1p, Op::Atan,   Op::Erf,     Op::Cbrt,    Op::Not,      Op::Exp2};
+    static const Op binary[] = {Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Pow, Op::Lt, Op::Ge, Op::Eq,
+                                Op::And, Op::Or,  Op::Min, Op::Max, Op::Mod};
+    switch (pick(3)) {
+    case 0: return make(unary[pick(static_cast<int>(std::size(unary)))], {random_expr(rng, depth - 1)});
+    case 1: {
+        const Op op = binary[pick(static_cast<int>(std::size(binary)))];
+        Expr b = op == Op::Pow && pick(2) ? constant(pick(7) - 3) : random_expr(rng, depth - 1);
+        return make(op, {random_expr(rng, depth - 1), b});
+    }
+    default:
+        if (pick(2)) return make(Op::Where, {random_expr(rng, depth - 1), random_expr(rng, depth - 1), random_expr(rng, depth - 1)});
+        return make(Op::Clamp, {random_expr(rng, depth - 1), constant(-1), constant(2)});
+    }
+}
+
+}  // namespace
+
+TEST_CASE("random formulas match the interpreter", "[jit][random]") {
+    std::mt19937 rng(2024);
+    for (int trial = 0; trial < 60; ++trial) {
+        const Expr body = random_expr(rng, 4);
+        Formula f;
+        f.body = body;
+        for (const auto& name : params_of(body)) f.params.push_back({name, 0.5});
+        INFO("formula " << to_string(body));
+        for (ParamKind kind : {ParamKind::Shared, ParamKind::PerFeature}) {
+            KernelSpec spec{f, {}, trial % 2 ? DType::f64 : DType::f32};
+            for (const auto& p : f.params) spec.params.push_back({p.name, kind, true, 0.5});
+            const Kernel k = compile_jit(spec);
+            for (Shape s : {Shape{17, 1}, Shape{3, 5}, Shape{4, 8}}) {
+                if (spec.dtype == DType::f32)
+                    check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial));
+                else
+                    check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial));
+            }
+        }
+    }
+}
+
+TEST_CASE("SSE2 and AVX2 code: plain loop body and a masked tail", "[jit][width][cpu]") {
+    for (const char* cpu : {"x86-64", "haswell"}) {
+        INFO("cpu " << cpu);
+        JitOptions o;
+        o.cpu = cpu;
+        for (const char* name : {"prepu", "brelu", "gelu", "soft_exponential", "expolu"}) {
+            INFO("activation " << name);
+            const auto spec32 = KernelSpec::from_catalog(*find_activation(name), DType::f32);
+            const auto spec64 = KernelSpec::from_catalog(*find_activation(name), DType::f64);
+            Kernel k32, k64;
+            try {
+                k32 = compile_jit(spec32, o);
+                k64 = compile_jit(spec64, o);
+            } catch (const ValueError& e) {
+                // Only acceptable reason: this host cannot run that CPU's code.
+                CHECK_THAT(e.what(), Catch::Contains("which this host lacks"));
+                continue;
+            }
+            std::uint32_t seed = 300;
+            for (Shape s : kShapes) {
+                check_spec<float>(spec32, k32, s, seed++);
+                check_spec<double>(spec64, k64, s, seed++);
+            }
+        }
+    }
+}

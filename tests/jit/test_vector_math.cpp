@@ -1,0 +1,240 @@
+// Accuracy of the JIT's vector math (jit/vector_math.cpp) through the public
+// API: every transcendental builtin compiled as `op(x)`, float32 and float64,
+// every vector width, on dense samples over the whole float range plus the
+// special values, compared in ulps with a long double reference.
+#include <actjit/formula.hpp>
+#include <actjit/jit.hpp>
+#include <actjit/kernel.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using actjit::DType;
+
+long double reference(const std::string& op, long double x) {
+    if (op == "exp") return std::exp(x);
+    if (op == "exp2") return std::exp2(x);
+    if (op == "expm1") return std::expm1(x);
+    if (op == "log") return std::log(x);
+    if (op == "log2") return std::log2(x);
+    if (op == "log10") return std::log10(x);
+    if (op == "log1p") return std::log1p(x);
+    if (op == "sin") return std::sin(x);
+    if (op == "cos") return std::cos(x);
+    if (op == "tan") return std::tan(x);
+    if (op == "asin") return std::asin(x);
+    if (op == "acos") return std::acos(x);
+    if (op == "atan") return std::atan(x);
+    if (op == "sinh") return std::sinh(x);
+    if (op == "cosh") return std::cosh(x);
+    if (op == "tanh") return std::tanh(x);
+    if (op == "asinh") return std::asinh(x);
+    if (op == "acosh") return std::acosh(x);
+    if (op == "atanh") return std::atanh(x);
+    if (op == "erf") return std::erf(x);
+    if (op == "erfc") return std::erfc(x);
+    if (op == "cbrt") return std::cbrt(x);
+    if (op == "sigmoid") return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+    if (op == "softplus") return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    FAIL("no reference for " << op);
+    return 0;
+}
+
+const char* const kUnary[] = {"exp",  "exp2",  "expm1", "log",   "log2",  "log10", "log1p",   "sin",
+                              "cos",  "tan",   "asin",  "acos",  "atan",  "sinh",  "cosh",    "tanh",
+                              "asinh", "acosh", "atanh", "erf",  "erfc",  "cbrt",  "sigmoid", "softplus"};
+
+/// Distance in ulps between `got` and the correctly rounded value of `ref`
+/// (counting representable numbers between them; +-0 are one number).
+/// NaN against NaN is 0, NaN against a number is "infinitely" far.
+template <class T>
+double ulps(T got, long double ref) {
+    using I = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    const T want = static_cast<T>(ref);
+    if (std::isnan(want) || std::isnan(got)) return std::isnan(want) && std::isnan(got) ? 0 : HUGE_VAL;
+    if (got == want) return 0;
+    auto ord = [](T v) {
+        I i;
+        std::memcpy(&i, &v, sizeof v);
+        return i < 0 ? static_cast<long double>(std::numeric_limits<I>::min()) - i : static_cast<long double>(i);
+    };
+    return static_cast<double>(std::fabs(ord(got) - ord(want)));
+}
+
+/// Dense samples: a stride through every bit pattern (all magnitudes, both
+/// signs, subnormals, NaNs), uniform values where the functions bend, and the
+/// special values and thresholds.
+template <class T>
+std::vector<T> samples() {
+    std::vector<T> v;
+    if constexpr (sizeof(T) == 4) {
+        for (std::uint64_t bits = 0; bits < (std::uint64_t{1} << 32); bits += 40009) {
+            const auto u = static_cast<std::uint32_t>(bits);
+            float f;
+            std::memcpy(&f, &u, 4);
+            v.push_back(f);
+        }
+    } else {
+        std::mt19937_64 rng(11);
+        for (int i = 0; i < 100000; ++i) {
+            const std::uint64_t u = rng();
+            double d;
+            std::memcpy(&d, &u, 8);
+            v.push_back(d);
+        }
+    }
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> narrow(-1.5, 1.5), mid(-12, 12), wide(-800, 800);
+    for (int i = 0; i < 20000; ++i) {
+        v.push_back(static_cast<T>(narrow(rng)));
+        v.push_back(static_cast<T>(mid(rng)));
+        v.push_back(static_cast<T>(wide(rng)));
+    }
+    using L = std::numeric_limits<T>;
+    const double specials[] = {0.0, -0.0, HUGE_VAL, -HUGE_VAL, std::nan(""), 1.0, -1.0, 0.5, 2.0, 3.92, 9.0, 10.0,
+                               88.72283, 88.7229, 89.0, 89.5, -87.33654, -103.97208, -104.0, 709.78, 709.79,
+                               -745.13, -745.14, 1e-30, -1e-30, 1e30, -1e30, 1.8446744e19, -1.8446744e19};
+    for (double s : specials) v.push_back(static_cast<T>(s));
+    for (T s : {L::max(), L::lowest(), L::min(), -L::min(), L::denorm_min(), -L::denorm_min(), L::epsilon()})
+        v.push_back(s);
+    return v;
+}
+
+template <class T>
+void check_unary(const std::string& op, int width) {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
+    actjit::JitOptions options;
+    options.vector_width = width;
+    const actjit::Kernel k = actjit::compile_jit(
+        actjit::KernelSpec::fixed(actjit::parse_formula(op + "(x)"), dtype), options);
+    const std::vector<T> x = samples<T>();
+    std::vector<T> y(x.size());
+    // One row: the whole array goes through the vector loop and one tail.
+    k.forward(x.data(), y.data(), 1, static_cast<std::int64_t>(x.size()));
+    double worst = 0;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double d = ulps<T>(y[i], reference(op, x[i]));
+        if (d > worst) worst = d, at = i;
+    }
+    INFO(op << (sizeof(T) == 4 ? " f32" : " f64") << " width " << width << ": worst " << worst << " ulp at x = "
+            << static_cast<double>(x[at]) << ", got " << static_cast<double>(y[at]) << ", want "
+            << static_cast<double>(reference(op, x[at])));
+    CHECK(worst <= 4);
+}
+
+}  // namespace
+
+TEST_CASE("vector math: float32 unary builtins within 4 ulp at every width", "[jit][vmath]") {
+    for (const char* op : kUnary)
+        for (int width : {0, 4, 8, 16}) check_unary<float>(op, width);
+}
+
+TEST_CASE("vector math: float64 unary builtins within 4 ulp at every width", "[jit][vmath]") {
+    for (const char* op : kUnary)
+        for (int width : {0, 2, 4, 8}) check_unary<double>(op, width);
+}
+
+TEST_CASE("vector math: limits and special values", "[jit][vmath]") {
+    auto run = [](const char* formula, std::vector<float> x) {
+        const auto k = actjit::compile_jit(actjit::KernelSpec::fixed(actjit::parse_formula(formula), DType::f32));
+        std::vector<float> y(x.size());
+        k.forward(x.data(), y.data(), 1, static_cast<std::int64_t>(x.size()));
+        return y;
+    };
+    const float inf = HUGE_VALF, nan = std::nanf("");
+    auto y = run("exp(x)", {100.0f, -200.0f, inf, -inf, nan});
+    CHECK(y[0] == inf);
+    CHECK(y[1] == 0.0f);
+    CHECK(y[2] == inf);
+    CHECK(y[3] == 0.0f);
+    CHECK(std::isnan(y[4]));
+    y = run("log(x)", {0.0f, -0.0f, -1.0f, inf, nan, -inf});
+    CHECK(y[0] == -inf);
+    CHECK(y[1] == -inf);
+    CHECK(std::isnan(y[2]));
+    CHECK(y[3] == inf);
+    CHECK(std::isnan(y[4]));
+    CHECK(std::isnan(y[5]));
+    y = run("tanh(x)", {50.0f, -50.0f, inf, -inf, -0.0f});
+    CHECK(y[0] == 1.0f);
+    CHECK(y[1] == -1.0f);
+    CHECK(y[2] == 1.0f);
+    CHECK(y[3] == -1.0f);
+    CHECK(std::signbit(y[4]));
+    y = run("sigmoid(x)", {-1000.0f, -inf, 1000.0f, inf, -100.0f});
+    CHECK(y[0] == 0.0f);
+    CHECK(y[1] == 0.0f);
+    CHECK(y[2] == 1.0f);
+    CHECK(y[3] == 1.0f);
+    CHECK(y[4] > 0.0f);  // e^-100 is a subnormal float: not flushed to zero
+    y = run("softplus(x)", {1e30f, 100.0f, inf, -inf, -1000.0f});
+    CHECK(y[0] == 1e30f);
+    CHECK(y[1] == 100.0f);
+    CHECK(y[2] == inf);
+    CHECK(y[3] == 0.0f);
+    CHECK(y[4] == 0.0f);
+    y = run("erf(x)", {5.0f, -5.0f, inf, -inf, nan});
+    CHECK(y[0] == 1.0f);
+    CHECK(y[1] == -1.0f);
+    CHECK(y[2] == 1.0f);
+    CHECK(y[3] == -1.0f);
+    CHECK(std::isnan(y[4]));
+}
+
+namespace {
+
+/// pow(x, p) with p a per-feature runtime parameter: a non-constant exponent.
+template <class T>
+void check_pow() {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
+    actjit::KernelSpec spec;
+    spec.formula = actjit::parse_formula("pow(x, p)");
+    spec.params = {{"p", actjit::ParamKind::PerFeature, false, 0.0}};
+    spec.dtype = dtype;
+    const auto k = actjit::compile_jit(spec);
+    const double pv[] = {0,    -0.0, 1,    -1,  2,   -2,  3,   -3,   0.5,  -0.5,  1.5,  2.5,    -2.5,
+                         1e10, -1e10, 31,  -31, 0.3, HUGE_VAL, -HUGE_VAL, std::nan(""), 7.25, -126, 100};
+    const double xv[] = {0,      -0.0, 1,   -1,  2,     -2,    0.5,  -0.5, 3,   -3,  1e-30, -1e-30, 1e30,
+                         -1e30, 10,   -10, 0.999, 1.001, HUGE_VAL, -HUGE_VAL, std::nan(""), 1.7, -8, 1e-40};
+    std::vector<T> ps, xs;
+    for (double v : pv) ps.push_back(static_cast<T>(v));
+    for (double v : xv) xs.push_back(static_cast<T>(v));
+    const auto cols = static_cast<std::int64_t>(ps.size());
+    const auto rows = static_cast<std::int64_t>(xs.size()) + 200;
+    std::vector<T> x(static_cast<std::size_t>(rows * cols)), y(x.size());
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<double> u(-4, 4);
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c)
+            x[static_cast<std::size_t>(r * cols + c)] =
+                r < static_cast<std::int64_t>(xs.size()) ? xs[static_cast<std::size_t>(r)] : static_cast<T>(u(rng));
+    const T* params[] = {ps.data()};
+    k.forward(x.data(), y.data(), rows, cols, params);
+    double worst = 0;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const T p = ps[i % ps.size()];
+        const double d = ulps<T>(y[i], std::pow(static_cast<long double>(x[i]), static_cast<long double>(p)));
+        if (d > worst) worst = d, at = i;
+    }
+    INFO("pow worst " << worst << " ulp at x = " << static_cast<double>(x[at])
+                      << ", p = " << static_cast<double>(ps[at % ps.size()]) << ", got " << static_cast<double>(y[at]));
+    CHECK(worst <= 4);
+}
+
+}  // namespace
+
+TEST_CASE("vector math: pow with a runtime exponent follows C's pow", "[jit][vmath]") {
+    check_pow<float>();
+    check_pow<double>();
+}

@@ -1,0 +1,11 @@
+# Runs EXE with ARGS; fails unless it exits 0 and its last output line matches PATTERN.
+execute_process(COMMAND ${EXE} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${EXE} exited with ${rc}\n${out}\n${err}")
+endif()
+string(STRIP "${out}" out)
+string(REGEX REPLACE "^.*\n" "" last "${out}")
+if(NOT last MATCHES "${PATTERN}")
+  message(FATAL_ERROR "last line does not match ${PATTERN}: '${last}'")
+endif()
+message(STATUS "${last}")
