@@ -17,6 +17,9 @@
 //   rows   otherwise: per row, over the columns in vectors; per-feature
 //          parameters are loaded at the column offset and per-feature gradient
 //          sums accumulate in the (double) gradient arrays.
+// A where() whose condition is the same in every lane (only constants and
+// shared parameters) is decided once before the loops, which are emitted once
+// per outcome (emit_versions), each with only the branch it takes.
 #include "codegen.hpp"
 
 #include "vector_math.hpp"
@@ -26,6 +29,7 @@
 #include <cmath>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace actjit::jit {
 namespace {
@@ -81,12 +85,18 @@ private:
     /// Run `body` over the block in the right loop shape. `columns`: the code
     /// depends on the column. body(offset, mask, env, shape, column).
     using Body = std::function<void(Value* off, Value* mask, const Env& env, Shape shape, Value* col)>;
-    void emit_loops(Value* rows, Value* cols, bool columns, const Body& body);
+    void emit_loops(Value* rows, Value* cols, bool columns, std::span<const Expr> roots, const Body& body);
+    void emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env& env, const Body& body);
+    void emit_versions(std::span<const Expr> roots, const Env& env, int max_versions,
+                       const std::function<void()>& emit_loop);
+    /// Post-order over the nodes `roots` need under the assumed conditions.
+    void visit_needed(std::span<const Expr> roots, const std::function<void(const Expr&)>& fn) const;
 
     // ---- expressions ----
     std::vector<Value*> eval(std::span<const Expr> roots, const Env& env);
     Value* node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env);
     Value* pow_const(Value* a, double p);
+    Value* exp_clamped(const Expr& u, Value* uv);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
     Value* libm_lanes(Op op, llvm::ArrayRef<Value*> args);
     Value* min_nan(Value* a, Value* c);
@@ -109,6 +119,15 @@ private:
     llvm::PointerType* ptr_;
     llvm::Align elem_align_;
     std::unordered_map<std::string, int> slot_of_;
+    // Per eval(): every u of a tanh(softplus(u)) in the roots, and the shared
+    // exp(min(u, clamp)) of each u (see exp_clamped).
+    std::unordered_set<const Node*> mish_args_;
+    std::unordered_map<const Node*, Value*> exp_clamped_;
+    // Loop versions: which nodes are uniform (the same in every lane of the
+    // call: no x, feature or per-feature parameter), and the where()
+    // conditions assumed true or false in the loop version being emitted.
+    std::unordered_map<const Node*, bool> uniform_;
+    std::unordered_map<const Node*, bool> assumed_;
 
     llvm::Function* fn_ = nullptr;
     llvm::BasicBlock* entry_ = nullptr;
@@ -234,8 +253,7 @@ void Emitter::store(Value* v, Value* base, Value* index, Value* mask, llvm::Alig
         b_.CreateMaskedStore(v, p, align, mask);
 }
 
-void Emitter::emit_loops(Value* rows, Value* cols, bool columns, const Body& body) {
-    Value* n = b_.CreateMul(rows, cols, "n");
+void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const Expr> roots, const Body& body) {
     Env env;
     env.params.resize(k_.runtime.size());
     // Shared parameters: broadcast scalars, loaded once.
@@ -243,6 +261,55 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, const Body& bod
         if (!k_.runtime[s].per_feature)
             env.params[s] = b_.CreateVectorSplat(static_cast<unsigned>(lanes_),
                                                  b_.CreateAlignedLoad(T_, param_ptrs_[s], elem_align_));
+    uniform_.clear();
+    assumed_.clear();
+    for_each_node_postorder(roots, [&](const Expr& e) {
+        bool u = e.op() != Op::Input && e.op() != Op::Feature;
+        if (e.op() == Op::Param)
+            for (const auto& r : k_.runtime) u = u && !(r.per_feature && r.name == e.name());
+        for (const Expr& a : e.args()) u = u && uniform_.at(a.get());
+        uniform_.emplace(e.get(), u);
+    });
+    // At most 4 versions of the loops (compile time grows with each).
+    emit_versions(roots, env, 4, [&] { emit_loop_shapes(rows, cols, columns, env, body); });
+    assumed_.clear();
+}
+
+void Emitter::emit_versions(std::span<const Expr> roots, const Env& env, int max_versions,
+                            const std::function<void()>& emit_loop) {
+    // A where() whose condition depends only on constants and shared
+    // parameters (soft_exponential's alpha < 0) takes the same branch in
+    // every lane: decide it once before the loops and emit one loop version
+    // per outcome, each computing only its branch. The outermost such
+    // condition the current version still needs is the last in post-order.
+    const Expr* cond = nullptr;
+    if (max_versions >= 2)
+        visit_needed(roots, [&](const Expr& e) {
+            if (e.op() == Op::Where && uniform_.at(e.arg(0).get()) && !e.arg(0).is_const() &&
+                !assumed_.count(e.arg(0).get()))
+                cond = &e.arg(0);
+        });
+    if (cond == nullptr) {
+        emit_loop();
+        return;
+    }
+    Value* c = b_.CreateExtractElement(truth(eval(std::span<const Expr>(cond, 1), env)[0]), std::uint64_t{0});
+    auto* on_true = block("version.t");
+    auto* on_false = block("version.f");
+    auto* join = block("version.done");
+    b_.CreateCondBr(c, on_true, on_false);
+    for (bool taken : {true, false}) {
+        b_.SetInsertPoint(taken ? on_true : on_false);
+        assumed_[cond->get()] = taken;
+        emit_versions(roots, env, max_versions / 2, emit_loop);
+        assumed_.erase(cond->get());
+        b_.CreateBr(join);
+    }
+    b_.SetInsertPoint(join);
+}
+
+void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env& env, const Body& body) {
+    Value* n = b_.CreateMul(rows, cols, "n");
     if (!columns) {
         for_vectors(llvm::ConstantInt::get(i64_, 0), n, [&](Value* i, Value* mask) {
             body(i, mask, env, Shape::flat, nullptr);
@@ -311,7 +378,7 @@ void Emitter::emit_forward() {
         param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
 
     const Expr roots[] = {k_.f};
-    emit_loops(rows, cols, needs_columns(k_, roots), [&](Value* off, Value* mask, const Env& env0, Shape, Value*) {
+    emit_loops(rows, cols, needs_columns(k_, roots), roots, [&](Value* off, Value* mask, const Env& env0, Shape, Value*) {
         Env env = env0;
         env.x = load(x, off, mask, VT_, elem_align_);
         Value* out = eval(roots, env)[0];
@@ -357,7 +424,7 @@ void Emitter::emit_backward() {
     const bool columns = per_feature_grads || needs_columns(k_, roots);
 
     Value* zero_d = llvm::Constant::getNullValue(VD_);
-    emit_loops(rows, cols, columns, [&](Value* off, Value* mask, const Env& env0, Shape shape, Value* col) {
+    emit_loops(rows, cols, columns, roots, [&](Value* off, Value* mask, const Env& env0, Shape shape, Value* col) {
         Env env = env0;
         env.x = load(x, off, mask, VT_, elem_align_);
         Value* dyv = load(dy, off, mask, VT_, elem_align_);
@@ -407,11 +474,50 @@ void Emitter::emit_backward() {
 // ---- expressions -----------------------------------------------------------------
 
 std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
+    mish_args_.clear();
+    exp_clamped_.clear();
+    for_each_node_postorder(roots, [&](const Expr& e) {
+        if (e.op() == Op::Tanh && e.arg(0).op() == Op::Softplus) mish_args_.insert(e.arg(0).arg(0).get());
+    });
     std::unordered_map<const Node*, Value*> memo;
-    for_each_node_postorder(roots, [&](const Expr& e) { memo.emplace(e.get(), node(e, memo, env)); });
+    visit_needed(roots, [&](const Expr& e) { memo.emplace(e.get(), node(e, memo, env)); });
     std::vector<Value*> out;
     for (const Expr& r : roots) out.push_back(memo.at(r.get()));
     return out;
+}
+
+void Emitter::visit_needed(std::span<const Expr> roots, const std::function<void(const Expr&)>& fn) const {
+    // for_each_node_postorder, except that a where() with an assumed
+    // condition visits only the branch it takes.
+    std::unordered_set<const Node*> seen;
+    struct Frame {
+        const Expr* e;
+        int next, end;
+    };
+    auto frame = [&](const Expr& e) -> Frame {
+        if (e.op() == Op::Where)
+            if (auto it = assumed_.find(e.arg(0).get()); it != assumed_.end()) {
+                const int i = it->second ? 1 : 2;
+                return {&e, i, i + 1};
+            }
+        return {&e, 0, e.num_args()};
+    };
+    std::vector<Frame> stack;
+    for (const Expr& root : roots) {
+        if (!seen.insert(root.get()).second) continue;
+        stack.push_back(frame(root));
+        while (!stack.empty()) {
+            Frame& f = stack.back();
+            if (f.next < f.end) {
+                const Expr& child = f.e->arg(f.next++);
+                if (seen.insert(child.get()).second) stack.push_back(frame(child));
+            } else {
+                const Expr* e = f.e;
+                stack.pop_back();
+                fn(*e);
+            }
+        }
+    }
 }
 
 Value* Emitter::min_nan(Value* a, Value* c) {
@@ -447,6 +553,21 @@ Value* Emitter::pow_const(Value* a, double p) {
         return b_.CreateSelect(is_minus_inf, splat(p > 0 ? HUGE_VAL : 0.0), s);
     }
     return transcendental(Op::Pow, {a, splat(p)});
+}
+
+Value* Emitter::exp_clamped(const Expr& u, Value* uv) {
+    // exp(min(u, 20)) (40 in double), once per u and loop body, for mish's
+    // tanh(softplus(u)) = n / (n + 2), n = e (e + 2), and its derivative's
+    // sigmoid(u) = e / (1 + e). Above the clamp both quotients round to 1 and
+    // n stays finite; NaN passes the clamp. For u -> -inf, n ~ 2e: no
+    // cancellation anywhere.
+    auto [it, fresh] = exp_clamped_.emplace(u.get(), nullptr);
+    if (fresh) {
+        const double big = k_.dtype == DType::f32 ? 20.0 : 40.0;
+        Value* uc = b_.CreateSelect(b_.CreateFCmpOGT(uv, splat(big)), splat(big), uv);
+        it->second = transcendental(Op::Exp, {uc});
+    }
+    return it->second;
 }
 
 Value* Emitter::transcendental(Op op, llvm::ArrayRef<Value*> args) {
@@ -545,7 +666,9 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Not: return as_number(b_.CreateFCmpUEQ(arg(0), splat(0.0)));
     // Both operands are computed; the select passes only the chosen one, so a
     // NaN in the other never reaches the result.
-    case Op::Where: return b_.CreateSelect(truth(arg(0)), arg(1), arg(2));
+    case Op::Where:
+        if (auto it = assumed_.find(e.arg(0).get()); it != assumed_.end()) return it->second ? arg(1) : arg(2);
+        return b_.CreateSelect(truth(arg(0)), arg(1), arg(2));
     case Op::Sqrt: return intrinsic(llvm::Intrinsic::sqrt, arg(0));
     case Op::Abs: return intrinsic(llvm::Intrinsic::fabs, arg(0));
     case Op::Floor: return intrinsic(llvm::Intrinsic::floor, arg(0));
@@ -577,10 +700,24 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         Value* c = arg(1);
         return b_.CreateFSub(a, b_.CreateFMul(c, intrinsic(llvm::Intrinsic::floor, b_.CreateFDiv(a, c))));
     }
+    case Op::Tanh:
+        if (e.arg(0).op() == Op::Softplus) {  // one exp, no log1p or tanh
+            const Expr& u = e.arg(0).arg(0);
+            Value* ex = exp_clamped(u, memo.at(u.get()));
+            Value* n = b_.CreateFMul(ex, b_.CreateFAdd(ex, splat(2.0)));
+            return b_.CreateFDiv(n, b_.CreateFAdd(n, splat(2.0)));
+        }
+        return transcendental(Op::Tanh, {arg(0)});
+    case Op::Sigmoid:
+        if (mish_args_.count(e.arg(0).get())) {  // shares tanh(softplus(u))'s exp
+            Value* ex = exp_clamped(e.arg(0), arg(0));
+            return b_.CreateFDiv(ex, b_.CreateFAdd(splat(1.0), ex));
+        }
+        return transcendental(Op::Sigmoid, {arg(0)});
     case Op::Exp: case Op::Exp2: case Op::Log: case Op::Log2: case Op::Log10: case Op::Log1p: case Op::Expm1:
     case Op::Cbrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Asin: case Op::Acos: case Op::Atan:
-    case Op::Sinh: case Op::Cosh: case Op::Tanh: case Op::Asinh: case Op::Acosh: case Op::Atanh: case Op::Erf:
-    case Op::Erfc: case Op::Sigmoid: case Op::Softplus:
+    case Op::Sinh: case Op::Cosh: case Op::Asinh: case Op::Acosh: case Op::Atanh: case Op::Erf:
+    case Op::Erfc: case Op::Softplus:
         return transcendental(e.op(), {arg(0)});
     }
     ACTJIT_ASSERT(false, "unknown op");

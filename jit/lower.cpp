@@ -29,6 +29,13 @@ LoweredKernel lower(const KernelSpec& spec) {
 
     const auto runtime = spec.runtime_params();
     for (const ParamBinding* b : runtime) k.runtime.push_back({b->name, b->kind == ParamKind::PerFeature});
+    // A Formula built by hand may use a parameter its `params` list lacks.
+    for (const std::string& name : params_of(k.f)) {
+        bool bound = false;
+        for (const ParamBinding* b : runtime) bound = bound || b->name == name;
+        if (!bound)
+            throw ValueError(fmt::format("jit: parameter '{}' is used by the formula but has no binding", name));
+    }
     for (const ParamBinding* t : spec.trainable_params()) {
         int slot = -1;
         for (std::size_t i = 0; i < runtime.size(); ++i)

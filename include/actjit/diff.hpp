@@ -4,7 +4,7 @@
 // Conventions at kinks follow PyTorch (docs/DERIVATIVES.md lists each one):
 // relu'(0) = 0, abs'(0) = 0, sign' = floor' = 0, clamp passes the gradient at
 // its bounds, min/max split it in half at ties, d/da a^b is 0 where b == 0,
-// d/db a^b is 0 where a == 0 and b >= 0, and d where(c, a, b) = where(c, da, db).
+// d/db a^b is 0 where a == 0, and d where(c, a, b) = where(c, da, db).
 // Results are simplified (see build.hpp) and NaN-safe: no NaN or Inf from an
 // unselected where() branch or a 0 * Inf product reaches a result.
 #pragma once

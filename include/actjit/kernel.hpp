@@ -111,7 +111,9 @@ inline constexpr std::int64_t kMaxKernelElements = std::int64_t{1} << 40;
 Kernel compile_interpreted(const KernelSpec& spec);
 
 /// Threads used by kernels for large inputs (default: all cores). 1 = never
-/// leave the calling thread.
+/// leave the calling thread; 0 = all cores; negative or more than 1024 is a
+/// ValueError. An empty tensor (rows or cols 0) accepts null data pointers,
+/// but parameter and gradient pointers must still be non-null.
 void set_num_threads(int n);
 int num_threads() noexcept;
 

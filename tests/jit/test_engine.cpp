@@ -263,6 +263,10 @@ TEST_CASE("compile errors are exceptions with clear messages", "[jit][engine][er
     fixed_trainable.params[0].kind = ParamKind::Fixed;
     fixed_trainable.params[0].trainable = true;
     CHECK_THROWS_AS(compile_jit(fixed_trainable), ValueError);
+    // A hand-built Formula whose params list misses a parameter the body uses.
+    KernelSpec unbound;
+    unbound.formula.body = parse_expr("x * sigmoid(beta * x)");
+    CHECK_THROWS_WITH(compile_jit(unbound), Catch::Contains("parameter 'beta' is used by the formula but has no binding"));
     KernelSpec empty;
     CHECK_THROWS_AS(compile_jit(empty), ValueError);
     CHECK_THROWS_AS(Engine::global().emit(empty, EmitKind::asm_), ValueError);
