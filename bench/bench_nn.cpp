@@ -16,22 +16,9 @@ namespace {
 
 using namespace actjit::nn;
 
-Dataset<float> polynomial_data(Index n) {
-    Rng rng(0);
-    Dataset<float> d;
-    d.x.resize(n, 1);
-    d.y.resize(n, 1);
-    for (Index i = 0; i < n; ++i) {
-        const double x = rng.normal(0, 2);
-        d.x(i, 0) = static_cast<float>(x);
-        d.y(i, 0) = static_cast<float>(1 + 0.25 * x + 2 * x * x - 3 * x * x * x);
-    }
-    return d;
-}
-
 void prepu_mlp(benchmark::State& state, const char* act) {
     actjit::set_num_threads(1);
-    const Dataset<float> data = polynomial_data(8000);
+    const Dataset<float> data = prepu_notebook_data(8000, 0);
     Network net = Network::from_spec(fmt::format("1-8-8-8-8-1 act={}", act));
     Adam<float> opt(net.params());
     TrainOptions o{.epochs = 1, .batch_size = 36, .shuffle = true, .clip_norm = 100, .quiet = true};
@@ -45,15 +32,7 @@ void prepu_mlp(benchmark::State& state, const char* act) {
 
 void expolu_deep(benchmark::State& state, const char* act, Index width, int layers) {
     actjit::set_num_threads(1);
-    const float pairs[21][2] = {{-10, 6}, {-9, 3}, {-8, 1}, {-7, -2}, {-6, -5}, {-5, -2}, {-4, 1}, {-3, 3}, {-2, 5}, {-1, 2}, {0, 0},
-                                {10, 6},  {9, 3},  {8, 1},  {7, -2},  {6, -5},  {5, -2},  {4, 1},  {3, 3},  {2, 5},  {1, 2}};
-    Dataset<float> data;
-    data.x.resize(21, 1);
-    data.y.resize(21, 1);
-    for (int i = 0; i < 21; ++i) {
-        data.x(i, 0) = pairs[i][0];
-        data.y(i, 0) = pairs[i][1];
-    }
+    const Dataset<float> data = expolu_post_data();
     Network net = Network::from_spec(fmt::format("1-{}*{}-1 act={} norm=standardize init=normal", width, layers, act));
     Sgd<float> opt(net.params(), {.lr = 0.001 / static_cast<double>(width)});
     const TrainOptions o{.epochs = 1, .batch_size = 1, .shuffle = false, .quiet = true};

@@ -123,15 +123,7 @@ int main(int argc, char** argv) {
     actjit::set_num_threads(1);
     try {
         // The post's 21 pairs, unnormalized (the post leaves norma0 off).
-        const float pairs[21][2] = {{-10, 6}, {-9, 3}, {-8, 1}, {-7, -2}, {-6, -5}, {-5, -2}, {-4, 1}, {-3, 3}, {-2, 5}, {-1, 2}, {0, 0},
-                                    {10, 6},  {9, 3},  {8, 1},  {7, -2},  {6, -5},  {5, -2},  {4, 1},  {3, 3},  {2, 5},  {1, 2}};
-        Dataset<float> data;
-        data.x.resize(21, 1);
-        data.y.resize(21, 1);
-        for (int i = 0; i < 21; ++i) {
-            data.x(i, 0) = pairs[i][0];
-            data.y(i, 0) = pairs[i][1];
-        }
+        const Dataset<float> data = expolu_post_data();
         std::vector<std::string> acts;
         if (o.act == "both") acts = {"expolu", "relu"};
         else acts = {o.act};

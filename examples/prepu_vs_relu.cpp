@@ -73,7 +73,6 @@ Options parse_args(int argc, char** argv) {
 
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : "null"; }
 
-double polynomial(double x) { return 1 + 0.5 * x / 2 + 2 * x * x - 3 * x * x * x; }
 
 struct Result {
     History history;
@@ -116,15 +115,7 @@ int main(int argc, char** argv) {
     actjit::set_num_threads(1);  // the experiment's budget: one core
     try {
         // The notebook's data: x ~ N(0, 2) (numpy's scale is the standard deviation).
-        Rng rng(o.seed);
-        Dataset<float> data;
-        data.x.resize(10000, 1);
-        data.y.resize(10000, 1);
-        for (Index i = 0; i < 10000; ++i) {
-            const double x = rng.normal(0, 2);
-            data.x(i, 0) = static_cast<float>(x);
-            data.y(i, 0) = static_cast<float>(polynomial(x));
-        }
+        const Dataset<float> data = prepu_notebook_data(10000, o.seed);
         auto [train_set, val_set] = train_val_split(data, 0.2, o.seed + 42);
         if (!o.quiet) fmt::print("{} training and {} validation points, seed {}\n", train_set.size(), val_set.size(), o.seed);
 

@@ -15,5 +15,6 @@
 #include <actjit/nn/layers.hpp>
 #include <actjit/nn/network.hpp>
 #include <actjit/nn/optim.hpp>
+#include <actjit/nn/seeds.hpp>
 #include <actjit/nn/sequential.hpp>
 #include <actjit/nn/train.hpp>
