@@ -68,8 +68,8 @@ private:
     llvm::AllocaInst* entry_alloca(llvm::Type* ty, const char* name);
     llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(ctx_, name, fn_); }
 
-    /// for (v = start; v < end; ++v) body(v)
-    void for_range(Value* start, Value* end, const std::function<void(Value*)>& body);
+    /// for (v = start; v < end; v += step) body(v)
+    void for_range(Value* start, Value* end, const std::function<void(Value*)>& body, std::uint64_t step = 1);
     /// for (i = start; i + W <= end; i += W) body(i, null); then one masked
     /// iteration body(i, mask) when elements remain.
     void for_vectors(Value* start, Value* end, const std::function<void(Value*, Value*)>& body);
@@ -159,7 +159,7 @@ llvm::AllocaInst* Emitter::entry_alloca(llvm::Type* ty, const char* name) {
     return eb.CreateAlloca(ty, nullptr, name);
 }
 
-void Emitter::for_range(Value* start, Value* end, const std::function<void(Value*)>& body) {
+void Emitter::for_range(Value* start, Value* end, const std::function<void(Value*)>& body, std::uint64_t step) {
     auto* iv = entry_alloca(i64_, "r");
     b_.CreateStore(start, iv);
     auto* cond = block("range.cond");
@@ -171,14 +171,12 @@ void Emitter::for_range(Value* start, Value* end, const std::function<void(Value
     b_.CreateCondBr(b_.CreateICmpSLT(v, end), loop, exit);
     b_.SetInsertPoint(loop);
     body(v);
-    b_.CreateStore(b_.CreateAdd(v, llvm::ConstantInt::get(i64_, 1)), iv);
+    b_.CreateStore(b_.CreateAdd(v, llvm::ConstantInt::get(i64_, step)), iv);
     b_.CreateBr(cond);
     b_.SetInsertPoint(exit);
 }
 
 void Emitter::for_vectors(Value* start, Value* end, const std::function<void(Value*, Value*)>& body) {
-    auto* iv = entry_alloca(i64_, "i");
-    b_.CreateStore(start, iv);
     auto* W = llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(lanes_));
     auto mask_for = [&](Value* i) {
         // lanes [0, min(end - i, W)) are live
@@ -190,20 +188,11 @@ void Emitter::for_vectors(Value* start, Value* end, const std::function<void(Val
         // AVX-512: masked loads and stores cost what plain ones do, so every
         // iteration is masked and the body is emitted once (half the code,
         // half the compile time).
-        auto* cond = block("vec.cond");
-        auto* loop = block("vec.body");
-        auto* exit = block("vec.exit");
-        b_.CreateBr(cond);
-        b_.SetInsertPoint(cond);
-        Value* i = b_.CreateLoad(i64_, iv);
-        b_.CreateCondBr(b_.CreateICmpSLT(i, end), loop, exit);
-        b_.SetInsertPoint(loop);
-        body(i, mask_for(i));
-        b_.CreateStore(b_.CreateAdd(i, W), iv);
-        b_.CreateBr(cond);
-        b_.SetInsertPoint(exit);
+        for_range(start, end, [&](Value* i) { body(i, mask_for(i)); }, static_cast<std::uint64_t>(lanes_));
         return;
     }
+    auto* iv = entry_alloca(i64_, "i");
+    b_.CreateStore(start, iv);
     auto* cond = block("vec.cond");
     auto* loop = block("vec.body");
     auto* tail_check = block("vec.tailcheck");
