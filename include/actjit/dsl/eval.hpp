@@ -10,10 +10,14 @@
 // libm calls in float or double) except x^k for a constant integer k, which
 // is a product of squarings here (within an ulp of pow, and vectorizable).
 // The loops are plain loops over a fully inlined expression, written for
-// the compiler's auto-vectorizer.
+// the compiler's auto-vectorizer; in them exp, expm1, log, log1p, tanh,
+// sigmoid, softplus and float pow and erf use the branch-free vmath.hpp versions
+// (within 2 ulp of libm's) so that they vectorize too, where the target
+// has AVX-512 (see ACTJIT_DSL_VMATH).
 #pragma once
 
 #include <actjit/dsl/diff.hpp>
+#include <actjit/dsl/vmath.hpp>
 #include <actjit/error.hpp>
 
 #include <array>
@@ -349,66 +353,155 @@ constexpr T evaluate(E, T xv, const P& ps = {}, std::int64_t feature_index = 0) 
 #endif
 
 namespace detail {
+
+/// Whether the span loops use vmath.hpp. GCC if-converts its selects (and
+/// so vectorizes the loops) only with AVX-512's masks under the default
+/// -ftrapping-math; elsewhere the scalar vmath code is slower than libm's.
+/// Define ACTJIT_DSL_VMATH to 0 or 1 to choose.
+#ifndef ACTJIT_DSL_VMATH
+#if defined(__AVX512F__)
+#define ACTJIT_DSL_VMATH 1
+#else
+#define ACTJIT_DSL_VMATH 0
+#endif
+#endif
+
+/// apply<O, T> with the vectorizable vmath.hpp functions (span loops only).
+template <Op O, class T>
+ACTJIT_VMATH_INLINE T apply_span(T a, T b = 0, T c = 0) {
+    if constexpr (!ACTJIT_DSL_VMATH) return apply<O, T>(a, b, c);
+    else if constexpr (O == Op::Where) return vmath::detail::blend(truthy(a), b, c);  // no arm sunk into a branch
+    else if constexpr (O == Op::Exp) return vmath::exp(a);
+    else if constexpr (O == Op::Expm1) return vmath::expm1(a);
+    else if constexpr (O == Op::Log) return vmath::log(a);
+    else if constexpr (O == Op::Log1p) return vmath::log1p(a);
+    else if constexpr (O == Op::Tanh) return vmath::tanh(a);
+    else if constexpr (O == Op::Sigmoid) return vmath::sigmoid(a);
+    else if constexpr (O == Op::Softplus) return vmath::softplus(a);
+    else if constexpr (O == Op::Pow && std::is_same_v<T, float>) return vmath::pow(a, b);
+    else if constexpr (O == Op::Erf && std::is_same_v<T, float>) return vmath::erf(a);
+    else if constexpr (O == Op::Relu) return vmath::detail::blend(!(a <= T(0)), a, T(0));  // NaN stays NaN
+    else if constexpr (O == Op::Softsign) {  // softsign() without its branches
+        const T m = vmath::detail::abs(a);
+        return vmath::detail::blend(m > std::numeric_limits<T>::max(), vmath::detail::copysign(T(1), a),
+                                    a / (T(1) + m));
+    }
+    else return apply<O, T>(a, b, c);
+}
+
+template <class E, class T, class P>
+ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, std::int64_t feature_index);
+
+/// One node of evaluate_span (a function, not a lambda, so that it can be
+/// forced inline: a call left in the loop body stops the vectorizer).
+template <Op O, class... A, class T, class P>
+ACTJIT_VMATH_INLINE T evaluate_span_node(node<O, A...>, T xv, const P& ps, std::int64_t feature_index) {
+    return apply_span<O, T>(evaluate_span(A{}, xv, ps, feature_index)...);
+}
+
+/// evaluate() for the span loops: the same except for apply_span.
+template <class E, class T, class P>
+ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, std::int64_t feature_index) {
+    if constexpr (is_lit<E>) {
+        return static_cast<T>(E::value);
+    } else if constexpr (std::is_same_v<E, input_t>) {
+        return xv;
+    } else if constexpr (std::is_same_v<E, feature_t>) {
+        return static_cast<T>(feature_index);
+    } else if constexpr (is_param<E>) {
+        return static_cast<T>(param_value<E>(ps));
+    } else if constexpr (simp::exponent_is_small_integer<E>()) {
+        return powi<static_cast<long>(arg_t<1, E>::value)>(evaluate_span(arg_t<0, E>{}, xv, ps, feature_index));
+    } else {
+        return evaluate_span_node(E{}, xv, ps, feature_index);
+    }
+}
+
 inline void check_sizes(const char* what, std::size_t n, std::size_t m) {
     if (n != m)
         throw ValueError(std::string(what) + ": spans differ in length (" + std::to_string(n) + " and " +
                          std::to_string(m) + " elements)");
 }
 
+// The whole body inline (a call left in it stops the vectorizer), and for
+// GCC no code sinking: it moves the work of one arm of a select (pow under
+// relu's derivative, say) into a branch, which then blocks if-conversion.
+#if defined(__GNUC__) && !defined(__clang__)
+#define ACTJIT_DSL_FLATTEN [[gnu::flatten, gnu::optimize("no-tree-sink")]]
+#elif defined(__clang__)
+#define ACTJIT_DSL_FLATTEN [[gnu::flatten]]
+#else
+#define ACTJIT_DSL_FLATTEN
+#endif
+
 /// Runs body(i) for i in [0, n): blocks of kBlock with a constant trip count
 /// (which GCC's -O2 "very cheap" vectorizer accepts, unlike an unknown one),
 /// then the tail.
 inline constexpr std::size_t kBlock = 64;
 template <class Body>
-inline void blocked_loop(std::size_t n, Body&& body) {
+ACTJIT_DSL_FLATTEN inline void blocked_loop(std::size_t n, Body&& body) {
     std::size_t i = 0;
     for (; i + kBlock <= n; i += kBlock) {
         ACTJIT_DSL_VECTORIZE
         for (std::size_t j = 0; j < kBlock; ++j) body(i + j);
     }
-    for (; i < n; ++i) body(i);
+    const std::size_t rest = n - i;  // < kBlock: a bounded trip count, as GCC needs to see
+    for (std::size_t j = 0; j < rest && j < kBlock; ++j) body(i + j);
 }
 
 template <class E, class T, class P>
-void forward_loop(std::span<const T> xs, std::span<T> ys, const P& ps, std::int64_t feature_index) {
+void forward_loop(std::span<const T> xs, std::span<T> ys, const P& ps_arg, std::int64_t feature_index) {
     check_sizes("forward", xs.size(), ys.size());
+    const P ps = ps_arg;  // a local copy: the stores below cannot alias it, so its loads leave the loop
     const std::size_t n = xs.size();
     if (static_cast<const void*>(xs.data()) == static_cast<const void*>(ys.data())) {  // in place
         T* yp = ys.data();
-        blocked_loop(n, [&](std::size_t i) { yp[i] = evaluate(E{}, yp[i], ps, feature_index); });
+        blocked_loop(n, [&](std::size_t i) { yp[i] = evaluate_span(E{}, yp[i], ps, feature_index); });
         return;
     }
     const T* __restrict xp = xs.data();
     T* __restrict yp = ys.data();
-    blocked_loop(n, [&](std::size_t i) { yp[i] = evaluate(E{}, xp[i], ps, feature_index); });
+    blocked_loop(n, [&](std::size_t i) { yp[i] = evaluate_span(E{}, xp[i], ps, feature_index); });
 }
 
 template <class E, class T, class P>
-void backward_loop(std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, const P& ps,
+void backward_loop(std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, const P& ps_arg,
                    std::int64_t feature_index) {
     check_sizes("backward", xs.size(), dys.size());
     check_sizes("backward", xs.size(), dxs.size());
+    const P ps = ps_arg;  // see forward_loop
     using D = decltype(d(E{}, x));
     const T* xp = xs.data();
     const T* dyp = dys.data();
     T* dxp = dxs.data();
-    blocked_loop(xs.size(), [&](std::size_t i) { dxp[i] = dyp[i] * evaluate(D{}, xp[i], ps, feature_index); });
+    blocked_loop(xs.size(), [&](std::size_t i) { dxp[i] = dyp[i] * evaluate_span(D{}, xp[i], ps, feature_index); });
 }
 
-/// Sums of dy * de/dp over the span for each parameter p of E. Lanes of 8
-/// partial sums in double keep the loop vectorizable and the result
-/// independent of how the compiler vectorized it.
+/// Sums of dy * de/dp over the span for each parameter p of E. The terms
+/// are computed a block at a time (the vectorized loop), then added into 8
+/// partial sums in double, element i into lane i % 8 in index order: the
+/// result does not depend on how the compiler vectorized anything.
 template <class E, class T, class P, class Param>
-double param_gradient(std::span<const T> xs, std::span<const T> dys, const P& ps, std::int64_t feature_index) {
+ACTJIT_DSL_FLATTEN double param_gradient(std::span<const T> xs, std::span<const T> dys, const P& ps_arg,
+                                         std::int64_t feature_index) {
     using D = decltype(d(E{}, Param{}));
+    const P ps = ps_arg;  // see forward_loop
     constexpr std::size_t L = 8;
     double lanes[L] = {};
-    const std::size_t n = xs.size(), full = n / L * L;
-    for (std::size_t i = 0; i < full; i += L)
-        for (std::size_t l = 0; l < L; ++l)
-            lanes[l] += static_cast<double>(dys[i + l] * evaluate(D{}, xs[i + l], ps, feature_index));
-    for (std::size_t i = full; i < n; ++i)
-        lanes[i - full] += static_cast<double>(dys[i] * evaluate(D{}, xs[i], ps, feature_index));
+    T terms[kBlock];  // one block of dy * de/dp (the vectorized part), then summed into the lanes
+    const std::size_t n = xs.size();
+    for (std::size_t i = 0; i < n; i += kBlock) {
+        if (n - i >= kBlock) {
+            ACTJIT_DSL_VECTORIZE
+            for (std::size_t j = 0; j < kBlock; ++j)
+                terms[j] = dys[i + j] * evaluate_span(D{}, xs[i + j], ps, feature_index);
+        } else {
+            for (std::size_t j = 0; j < kBlock; ++j)
+                terms[j] = i + j < n ? dys[i + j] * evaluate_span(D{}, xs[i + j], ps, feature_index) : T(0);
+        }
+        for (std::size_t j = 0; j < kBlock; j += L)
+            for (std::size_t l = 0; l < L; ++l) lanes[l] += static_cast<double>(terms[j + l]);
+    }
     double s = 0;
     for (double v : lanes) s += v;
     return s;
