@@ -26,7 +26,6 @@ struct CodegenTarget {
     std::string features;  // "target-features" of the functions
     int lanes = 1;         // vector width W in elements
     int vector_bits = 128; // widest vector register the target has
-    bool masked_loop = false;  // mask every iteration (one loop body), else a masked tail
 };
 
 /// Build the module. Verifies it; a broken module is an InternalError.

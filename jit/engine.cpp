@@ -83,7 +83,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 }
 
 /// Bump when generated code changes for the same key (invalidates disk caches).
-constexpr const char* kCodegenVersion = "codegen-1";
+constexpr const char* kCodegenVersion = "codegen-2";
 
 constexpr std::string_view kDiskMagic = "actjit-object-v1\n";
 
@@ -375,8 +375,6 @@ jit::Target Engine::Impl::resolve(const JitOptions& o) const {
         t.codegen.vector_bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx") ? 256 : 128;
     }
     t.codegen.lanes = o.vector_width;
-    // With AVX-512 mask registers a masked iteration is as fast as a plain one.
-    t.codegen.masked_loop = t.codegen.vector_bits == 512;
     return t;
 }
 
