@@ -182,6 +182,35 @@ TEST_CASE("fixed parameters are folded: expolu with p = 2 has no pow call", "[ji
     CHECK(ir.find("fmul") != std::string::npos);
 }
 
+TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane patterns, same values", "[jit][div]") {
+    // 1/c normal: a multiply (within 1.5 ulp); c or 1/c not normal in f32
+    // (1e-39 is subnormal, 1/3e38 is subnormal): a real division.
+    for (const char* text : {"x / 6 + 0.5", "x / 0.4", "x / -3", "x / 1e-39", "x / 3e38", "x / 0.25",
+                             "where(mod(feature, 2) == 0, relu(x), x / 3)", "mod(feature, 4) * x + mod(feature, 3)"}) {
+        INFO("formula " << text);
+        for (DType dtype : {DType::f32, DType::f64}) {
+            const KernelSpec spec{parse_formula(text), {}, dtype};
+            const Kernel k = compile_jit(spec);
+            std::uint32_t seed = 7;
+            for (Shape s : {Shape{17, 1}, Shape{3, 40}, Shape{7, 33}, Shape{2, 8}}) {
+                if (dtype == DType::f32) {
+                    check_spec<float>(spec, k, s, seed++);
+                    check_spec<float>(spec, k, s, seed++, true);
+                } else {
+                    check_spec<double>(spec, k, s, seed++, true);
+                }
+            }
+        }
+    }
+    // The multiply really replaces the division where it may, and only there.
+    auto ir = [](const char* text) {
+        return Engine::global().emit(KernelSpec{parse_formula(text), {}, DType::f32}, EmitKind::llvm);
+    };
+    CHECK(ir("x / 6").find("fdiv") == std::string::npos);
+    CHECK(ir("x / 1e-39").find("fdiv") != std::string::npos);
+    CHECK(ir("x / 3e38").find("fdiv") != std::string::npos);
+}
+
 // ---- random formulas ----------------------------------------------------------
 
 namespace {
