@@ -29,6 +29,7 @@
 #include <cmath>
 #include <limits>
 #include <functional>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -99,6 +100,7 @@ private:
     Value* pow_const(Value* a, double p);
     Value* div_const(Value* a, double c);
     Value* exp_clamped(const Expr& u, Value* uv);
+    Value* pow_shifted(Value* u, Value* t, Value* w1);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
     Value* libm_lanes(Op op, llvm::ArrayRef<Value*> args);
     Value* min_nan(Value* a, Value* c);
@@ -125,6 +127,9 @@ private:
     // exp(min(u, clamp)) of each u (see exp_clamped).
     std::unordered_set<const Node*> mish_args_;
     std::unordered_map<const Node*, Value*> exp_clamped_;
+    // Per eval(): pow(u, w + 1) -> pow(u, w) when both are needed (prepu's
+    // backward): the first is computed from the second (see pow_shifted).
+    std::unordered_map<const Node*, Expr> pow_shift_;
     // Loop versions: which nodes are uniform (the same in every lane of the
     // call: no x, feature or per-feature parameter), and the where()
     // conditions assumed true or false in the loop version being emitted.
@@ -462,8 +467,29 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
     for_each_node_postorder(roots, [&](const Expr& e) {
         if (e.op() == Op::Tanh && e.arg(0).op() == Op::Softplus) mish_args_.insert(e.arg(0).arg(0).get());
     });
+    pow_shift_.clear();
+    {
+        std::map<std::pair<const Node*, const Node*>, Expr> pows;  // (base, exponent) -> pow node
+        visit_needed(roots, [&](const Expr& e) {
+            if (e.op() == Op::Pow && !e.arg(1).is_const()) pows.emplace(std::pair{e.arg(0).get(), e.arg(1).get()}, e);
+        });
+        for (const auto& [key, p] : pows) {
+            const Expr& w1 = p.arg(1);
+            if (w1.op() != Op::Add) continue;
+            for (int i = 0; i < 2; ++i)
+                if (w1.arg(i).is_const() && w1.arg(i).value() == 1.0)
+                    if (auto it = pows.find({key.first, w1.arg(1 - i).get()}); it != pows.end())
+                        pow_shift_.emplace(p.get(), it->second);
+        }
+    }
     std::unordered_map<const Node*, Value*> memo;
-    visit_needed(roots, [&](const Expr& e) { memo.emplace(e.get(), node(e, memo, env)); });
+    visit_needed(roots, [&](const Expr& e) {
+        // pow(u, w) first when pow(u, w + 1) is made from it (u and w are
+        // already there: they are under w + 1).
+        if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end() && !memo.count(it->second.get()))
+            memo.emplace(it->second.get(), node(it->second, memo, env));
+        if (!memo.count(e.get())) memo.emplace(e.get(), node(e, memo, env));
+    });
     std::vector<Value*> out;
     for (const Expr& r : roots) out.push_back(memo.at(r.get()));
     return out;
@@ -527,6 +553,46 @@ Value* Emitter::div_const(Value* a, double c) {
     auto normal = [&](double v) { return std::fabs(v) >= lo && std::fabs(v) <= hi; };
     if (normal(c) && normal(r)) return b_.CreateFMul(a, splat(r));
     return b_.CreateFDiv(a, splat(c));
+}
+
+Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1) {
+    // u^(w+1) = u * u^w (t = u^w), within 1.5 ulp, where that holds: t is
+    // finite, not below the normal range when |u| > 1 (the product would
+    // magnify its lost bits), and w is finite (-1 * (-1)^inf is -1, not 1).
+    // u = +0 is exact from w + 1's sign (prepu's relu(x) is +0 for half of
+    // all x, and 0 * 0^w is NaN for w < 0). A vector with any other lane
+    // takes pow itself: NaN inputs, or u^w overflowing for tiny u.
+    Value* zero = splat(0.0);
+    Value* inf = splat(HUGE_VAL);
+    auto* IT = llvm::FixedVectorType::get(b_.getIntNTy(T_->getPrimitiveSizeInBits()), static_cast<unsigned>(lanes_));
+    Value* pos_zero = b_.CreateICmpEQ(b_.CreateBitCast(u, IT), llvm::Constant::getNullValue(IT));
+    Value* at = intrinsic(llvm::Intrinsic::fabs, t);
+    const double min_normal = k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
+                                                     : std::numeric_limits<double>::min();
+    Value* bad = b_.CreateFCmpUGE(at, inf);  // inf or NaN
+    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal)),
+                                        b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
+    bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
+    bad = b_.CreateAnd(bad, b_.CreateNot(pos_zero));
+    // +0^v: 0 for v > 0, inf for v < 0, 1 for v = 0, NaN for NaN.
+    Value* at_zero = b_.CreateSelect(b_.CreateFCmpOGT(w1, zero), zero,
+                                     b_.CreateSelect(b_.CreateFCmpOLT(w1, zero), inf,
+                                                     b_.CreateSelect(b_.CreateFCmpOEQ(w1, zero), splat(1.0), w1)));
+    Value* fast = b_.CreateSelect(pos_zero, at_zero, b_.CreateFMul(u, t));
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    auto* slow_bb = block("pow.slow");
+    auto* join = block("pow.join");
+    b_.CreateCondBr(b_.CreateOrReduce(bad), slow_bb, join,
+                    llvm::MDBuilder(ctx_).createBranchWeights(1, 1000));
+    b_.SetInsertPoint(slow_bb);
+    Value* slow = transcendental(Op::Pow, {u, w1});
+    llvm::BasicBlock* slow_end = b_.GetInsertBlock();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+    llvm::PHINode* phi = b_.CreatePHI(VT_, 2);
+    phi->addIncoming(fast, from);
+    phi->addIncoming(slow, slow_end);
+    return phi;
 }
 
 Value* Emitter::pow_const(Value* a, double p) {
@@ -654,6 +720,8 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Neg: return b_.CreateFNeg(arg(0));
     case Op::Pow:
         if (e.arg(1).is_const()) return pow_const(arg(0), e.arg(1).value());
+        if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end())
+            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1));
         return transcendental(Op::Pow, {arg(0), arg(1)});
     case Op::Lt: return as_number(b_.CreateFCmpOLT(arg(0), arg(1)));
     case Op::Le: return as_number(b_.CreateFCmpOLE(arg(0), arg(1)));

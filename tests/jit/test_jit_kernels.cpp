@@ -211,6 +211,59 @@ TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane pa
     CHECK(ir("x / 3e38").find("fdiv") != std::string::npos);
 }
 
+TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][pow]") {
+    // prepu's backward needs relu(x)^q and relu(x)^(q+1); x^(a+1) likewise.
+    // Dense data over a range of exponents (Shared and PerFeature), then the
+    // edge cases one by one: +-0 (+0 is exact from the sign of w + 1, -0
+    // takes pow), subnormal and huge bases, +-inf, NaN and negative bases
+    // (whole-vector pow fallback).
+    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)", "abs(x)^(1 + a) + abs(x)^a"}) {
+        for (double a : {-2.0, -0.9, -0.4, 0.3, 1.0, 2.0}) {
+            INFO("formula " << text << ", a around " << a);
+            for (DType dtype : {DType::f32, DType::f64}) {
+                for (ParamKind kind : {ParamKind::Shared, ParamKind::PerFeature}) {
+                    KernelSpec spec{parse_formula(text), {}, dtype};
+                    spec.params.push_back({"a", kind, true, a});
+                    const Kernel k = compile_jit(spec);
+                    std::uint32_t seed = 11;
+                    for (Shape s : {Shape{17, 1}, Shape{5, 40}, Shape{33, 7}}) {
+                        if (dtype == DType::f32)
+                            check_spec<float>(spec, k, s, seed++);
+                        else
+                            check_spec<double>(spec, k, s, seed++);
+                    }
+                }
+            }
+        }
+    }
+    const float inf = std::numeric_limits<float>::infinity();
+    const std::vector<float> xs = {0.0f, -0.0f, 1e-45f, 1e-38f, 0.5f, 1.0f, 2.0f, 1e10f, inf, -inf,
+                                   std::numeric_limits<float>::quiet_NaN(), -2.0f, -0.5f, 3.0f, 0.0f, 7.0f};
+    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)"}) {
+        for (float a : {-0.5f, 0.5f}) {
+            INFO("formula " << text << ", a = " << a);
+            KernelSpec spec{parse_formula(text), {}, DType::f32};
+            spec.params.push_back({"a", ParamKind::Shared, true, a});
+            const Kernel k = compile_jit(spec);
+            for (std::size_t skip : {std::size_t{0}, std::size_t{10}}) {  // with and without NaN, inf
+                KernelData<float> d;
+                d.x.assign(xs.begin() + static_cast<std::ptrdiff_t>(skip), xs.end());
+                d.rows = static_cast<std::int64_t>(d.x.size());
+                d.cols = 1;
+                d.dy.assign(d.x.size(), 1.0f);
+                d.params = {{a}};
+                const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+                INFO(mismatch);
+                CHECK(mismatch.empty());
+            }
+        }
+    }
+    KernelSpec spec{parse_formula("x^(a + 1)"), {}, DType::f32};
+    spec.params.push_back({"a", ParamKind::Shared, true, 0.5});
+    const std::string ir = Engine::global().emit(spec, EmitKind::llvm);
+    CHECK(ir.find("pow.slow") != std::string::npos);  // the backward's shared pow
+}
+
 // ---- random formulas ----------------------------------------------------------
 
 namespace {
