@@ -130,6 +130,9 @@ private:
     // Per eval(): pow(u, w + 1) -> pow(u, w) when both are needed (prepu's
     // backward): the first is computed from the second (see pow_shifted).
     std::unordered_map<const Node*, Expr> pow_shift_;
+    // Per eval(): each u with both exp(u) and expm1(u) needed, and once made,
+    // the pair (see emit_exp_expm1).
+    std::unordered_map<const Node*, std::pair<Value*, Value*>> exp_pairs_;
     // Loop versions: which nodes are uniform (the same in every lane of the
     // call: no x, feature or per-feature parameter), and the where()
     // conditions assumed true or false in the loop version being emitted.
@@ -468,6 +471,16 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
         if (e.op() == Op::Tanh && e.arg(0).op() == Op::Softplus) mish_args_.insert(e.arg(0).arg(0).get());
     });
     pow_shift_.clear();
+    exp_pairs_.clear();
+    {
+        std::unordered_set<const Node*> exps, expm1s;
+        visit_needed(roots, [&](const Expr& e) {
+            if (e.op() == Op::Exp) exps.insert(e.arg(0).get());
+            if (e.op() == Op::Expm1) expm1s.insert(e.arg(0).get());
+        });
+        for (const Node* u : exps)
+            if (expm1s.count(u)) exp_pairs_.emplace(u, std::pair<Value*, Value*>{nullptr, nullptr});
+    }
     {
         std::map<std::pair<const Node*, const Node*>, Expr> pows;  // (base, exponent) -> pow node
         visit_needed(roots, [&](const Expr& e) {
@@ -793,7 +806,13 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
             return b_.CreateFDiv(ex, b_.CreateFAdd(splat(1.0), ex));
         }
         return transcendental(Op::Sigmoid, {arg(0)});
-    case Op::Exp: case Op::Exp2: case Op::Log: case Op::Log2: case Op::Log10: case Op::Log1p: case Op::Expm1:
+    case Op::Exp: case Op::Expm1:
+        if (auto it = exp_pairs_.find(e.arg(0).get()); it != exp_pairs_.end()) {
+            if (!it->second.first) it->second = emit_exp_expm1(b_, arg(0));
+            if (it->second.first) return e.op() == Op::Exp ? it->second.first : it->second.second;
+        }
+        return transcendental(e.op(), {arg(0)});
+    case Op::Exp2: case Op::Log: case Op::Log2: case Op::Log10: case Op::Log1p:
     case Op::Cbrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Asin: case Op::Acos: case Op::Atan:
     case Op::Sinh: case Op::Cosh: case Op::Asinh: case Op::Acosh: case Op::Atanh: case Op::Erf:
     case Op::Erfc: case Op::Softplus:

@@ -257,6 +257,26 @@ Value* expm1_raw(Math& m, Value* x) {
 
 Value* expm1_(Math& m, Value* x) { return m.sel(m.eq(x, m.c(0.0)), x, expm1_raw(m, x)); }
 
+/// exp(x) and expm1(x) from one range reduction and one polynomial (the
+/// soft_exponential backward needs both of alpha*x). Bitwise what exp_ and
+/// expm1_ give: both reduce the same clamped x where expm1's clamp (-25,
+/// -40 in f64) is not active, and below it expm1 is -1.
+std::pair<Value*, Value*> exp_expm1_(Math& m, Value* x) {
+    Value* xc = m.f64() ? m.clamp(x, -746.0, 710.0) : m.clamp(x, -104.0, 89.0);
+    Reduced red = reduce_ln2(m, xc);
+    Value* pm1 = expm1_poly(m, red.r);
+    Value* e = scale(m, m.add(pm1, m.c(1.0)), red.n_i);
+    // As expm1_raw, for n >= -37 (-58); n below that (x under the clamp)
+    // gives garbage powers that the final select discards.
+    Value* nmax = m.ci(m.exp_bias());
+    Value* n = m.imin(red.n_i, nmax);
+    Value* t = m.pow2i(n);
+    Value* em1 = m.fma(t, pm1, m.sub(t, m.c(1.0)));
+    em1 = m.mul(em1, m.sel(m.ieq(n, red.n_i), m.c(1.0), m.c(2.0)));
+    em1 = m.sel(m.lt(x, m.c(m.f64() ? -40.0 : -25.0)), m.c(-1.0), em1);
+    return {e, m.sel(m.eq(x, m.c(0.0)), x, em1)};
+}
+
 // ---- log family --------------------------------------------------------------
 
 /// x = 2^e (1 + f), 1 + f in [sqrt(1/2), sqrt(2)), for finite x > 0
@@ -779,6 +799,17 @@ llvm::Error add_vector_math_symbols(llvm::orc::LLJIT& jit) {
     add_fn("pow", static_cast<double (*)(double, double)>(&::pow));
     add_fn("powf", static_cast<float (*)(float, float)>(&::powf));
     return jit.getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)));
+}
+
+std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x) {
+    const bool f64 = x->getType()->getScalarType()->isDoubleTy();
+    if (vmath::choice(actjit::Op::Exp, f64) != vmath::Impl::inline_poly ||
+        vmath::choice(actjit::Op::Expm1, f64) != vmath::Impl::inline_poly)
+        return {nullptr, nullptr};
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, x->getType());
+    return vmath::exp_expm1_(m, x);
 }
 
 llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args) {

@@ -11,6 +11,8 @@
 
 #include "llvm.hpp"
 
+#include <utility>
+
 namespace actjit::jit {
 
 /// Emit code computing `op` (a unary/binary builtin from ops.def: Exp, Exp2,
@@ -20,6 +22,11 @@ namespace actjit::jit {
 /// N >= 1, including scalar float/double). Returns nullptr if `op` is not a
 /// transcendental it handles.
 llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args);
+
+/// exp(x) and expm1(x) of one argument, sharing their range reduction and
+/// polynomial (bitwise the values emit_vector_math gives for each); nullptrs
+/// where those are not inline polynomials.
+std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x);
 
 /// Make every external symbol the emitted code may call resolvable in `jit`
 /// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
