@@ -45,6 +45,7 @@ long double reference(const std::string& op, long double x) {
     if (op == "erf") return std::erf(x);
     if (op == "erfc") return std::erfc(x);
     if (op == "cbrt") return std::cbrt(x);
+    if (op == "softsign") return std::isinf(x) ? std::copysign(1.0L, x) : x / (1 + std::fabs(x));
     if (op == "sigmoid") return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
     if (op == "softplus") return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
     FAIL("no reference for " << op);
@@ -53,7 +54,8 @@ long double reference(const std::string& op, long double x) {
 
 const char* const kUnary[] = {"exp",  "exp2",  "expm1", "log",   "log2",  "log10", "log1p",   "sin",
                               "cos",  "tan",   "asin",  "acos",  "atan",  "sinh",  "cosh",    "tanh",
-                              "asinh", "acosh", "atanh", "erf",  "erfc",  "cbrt",  "sigmoid", "softplus"};
+                              "asinh", "acosh", "atanh", "erf",  "erfc",  "cbrt",  "sigmoid", "softplus",
+                              "softsign"};
 
 /// Distance in ulps between `got` and the correctly rounded value of `ref`
 /// (counting representable numbers between them; +-0 are one number).
