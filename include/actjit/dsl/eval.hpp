@@ -319,12 +319,28 @@ constexpr T apply(T a, T b = 0, T c = 0) {
     else static_assert(always_false<T>, "internal: no evaluation rule for this op");
 }
 
-}  // namespace detail
+/// The operations of evaluate(): apply() (libm, constexpr where the math
+/// is). The span loops use span_ops (vmath where it vectorizes, below).
+struct scalar_ops {
+    template <Op O, class T>
+    static constexpr T apply(T a, T b = 0, T c = 0) {
+        return detail::apply<O, T>(a, b, c);
+    }
+};
 
-/// The value of e at xv (float or double), with parameter values ps and
-/// feature index `feature_index`. Also written e(xv, ps, feature_index).
-template <class E, class T, class P = no_params>
-constexpr T evaluate(E, T xv, const P& ps = {}, std::int64_t feature_index = 0) {
+template <class Ops, class E, class T, class P>
+ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, std::int64_t feature_index);
+
+/// One node (a function, not a lambda, so that it can be forced inline: a
+/// call left in a span loop's body stops the vectorizer).
+template <class Ops, Op O, class... A, class T, class P>
+ACTJIT_VMATH_INLINE constexpr T evaluate_node(node<O, A...>, T xv, const P& ps, std::int64_t feature_index) {
+    return Ops::template apply<O, T>(evaluate_with<Ops>(A{}, xv, ps, feature_index)...);
+}
+
+/// evaluate() with the operations of Ops.
+template <class Ops, class E, class T, class P>
+ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, std::int64_t feature_index) {
     if constexpr (is_lit<E>) {
         return static_cast<T>(E::value);
     } else if constexpr (std::is_same_v<E, input_t>) {
@@ -332,14 +348,21 @@ constexpr T evaluate(E, T xv, const P& ps = {}, std::int64_t feature_index = 0) 
     } else if constexpr (std::is_same_v<E, feature_t>) {
         return static_cast<T>(feature_index);
     } else if constexpr (is_param<E>) {
-        return static_cast<T>(detail::param_value<E>(ps));
+        return static_cast<T>(param_value<E>(ps));
     } else if constexpr (simp::exponent_is_small_integer<E>()) {
-        return detail::powi<static_cast<long>(arg_t<1, E>::value)>(evaluate(arg_t<0, E>{}, xv, ps, feature_index));
+        return powi<static_cast<long>(arg_t<1, E>::value)>(evaluate_with<Ops>(arg_t<0, E>{}, xv, ps, feature_index));
     } else {
-        return [&]<Op O, class... A>(node<O, A...>) {
-            return detail::apply<O, T>(evaluate(A{}, xv, ps, feature_index)...);
-        }(E{});
+        return evaluate_node<Ops>(E{}, xv, ps, feature_index);
     }
+}
+
+}  // namespace detail
+
+/// The value of e at xv (float or double), with parameter values ps and
+/// feature index `feature_index`. Also written e(xv, ps, feature_index).
+template <class E, class T, class P = no_params>
+constexpr T evaluate(E, T xv, const P& ps = {}, std::int64_t feature_index = 0) {
+    return detail::evaluate_with<detail::scalar_ops>(E{}, xv, ps, feature_index);
 }
 
 // ---- Loops over spans ------------------------------------------------------------
@@ -366,55 +389,35 @@ namespace detail {
 #endif
 #endif
 
-/// apply<O, T> with the vectorizable vmath.hpp functions (span loops only).
-template <Op O, class T>
-ACTJIT_VMATH_INLINE T apply_span(T a, T b = 0, T c = 0) {
-    if constexpr (!ACTJIT_DSL_VMATH) return apply<O, T>(a, b, c);
-    else if constexpr (O == Op::Where) return vmath::detail::blend(truthy(a), b, c);  // no arm sunk into a branch
-    else if constexpr (O == Op::Exp) return vmath::exp(a);
-    else if constexpr (O == Op::Expm1) return vmath::expm1(a);
-    else if constexpr (O == Op::Log) return vmath::log(a);
-    else if constexpr (O == Op::Log1p) return vmath::log1p(a);
-    else if constexpr (O == Op::Tanh) return vmath::tanh(a);
-    else if constexpr (O == Op::Sigmoid) return vmath::sigmoid(a);
-    else if constexpr (O == Op::Softplus) return vmath::softplus(a);
-    else if constexpr (O == Op::Pow && std::is_same_v<T, float>) return vmath::pow(a, b);
-    else if constexpr (O == Op::Erf && std::is_same_v<T, float>) return vmath::erf(a);
-    else if constexpr (O == Op::Relu) return vmath::detail::blend(!(a <= T(0)), a, T(0));  // NaN stays NaN
-    else if constexpr (O == Op::Softsign) {  // softsign() without its branches
-        const T m = vmath::detail::abs(a);
-        return vmath::detail::blend(m > std::numeric_limits<T>::max(), vmath::detail::copysign(T(1), a),
-                                    a / (T(1) + m));
+/// The operations of the span loops: apply() with the vectorizable vmath.hpp
+/// functions.
+struct span_ops {
+    template <Op O, class T>
+    ACTJIT_VMATH_INLINE static T apply(T a, T b = 0, T c = 0) {
+        if constexpr (!ACTJIT_DSL_VMATH) return detail::apply<O, T>(a, b, c);
+        else if constexpr (O == Op::Where) return vmath::detail::blend(truthy(a), b, c);  // no arm sunk into a branch
+        else if constexpr (O == Op::Exp) return vmath::exp(a);
+        else if constexpr (O == Op::Expm1) return vmath::expm1(a);
+        else if constexpr (O == Op::Log) return vmath::log(a);
+        else if constexpr (O == Op::Log1p) return vmath::log1p(a);
+        else if constexpr (O == Op::Tanh) return vmath::tanh(a);
+        else if constexpr (O == Op::Sigmoid) return vmath::sigmoid(a);
+        else if constexpr (O == Op::Softplus) return vmath::softplus(a);
+        else if constexpr (O == Op::Pow && std::is_same_v<T, float>) return vmath::pow(a, b);
+        else if constexpr (O == Op::Erf && std::is_same_v<T, float>) return vmath::erf(a);
+        else if constexpr (O == Op::Relu) return vmath::detail::blend(!(a <= T(0)), a, T(0));  // NaN stays NaN
+        else if constexpr (O == Op::Softsign) {  // softsign() without its branches
+            const T m = vmath::detail::abs(a);
+            return vmath::detail::blend(m > std::numeric_limits<T>::max(), vmath::detail::copysign(T(1), a),
+                                        a / (T(1) + m));
+        }
+        else return detail::apply<O, T>(a, b, c);
     }
-    else return apply<O, T>(a, b, c);
-}
+};
 
-template <class E, class T, class P>
-ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, std::int64_t feature_index);
-
-/// One node of evaluate_span (a function, not a lambda, so that it can be
-/// forced inline: a call left in the loop body stops the vectorizer).
-template <Op O, class... A, class T, class P>
-ACTJIT_VMATH_INLINE T evaluate_span_node(node<O, A...>, T xv, const P& ps, std::int64_t feature_index) {
-    return apply_span<O, T>(evaluate_span(A{}, xv, ps, feature_index)...);
-}
-
-/// evaluate() for the span loops: the same except for apply_span.
 template <class E, class T, class P>
 ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, std::int64_t feature_index) {
-    if constexpr (is_lit<E>) {
-        return static_cast<T>(E::value);
-    } else if constexpr (std::is_same_v<E, input_t>) {
-        return xv;
-    } else if constexpr (std::is_same_v<E, feature_t>) {
-        return static_cast<T>(feature_index);
-    } else if constexpr (is_param<E>) {
-        return static_cast<T>(param_value<E>(ps));
-    } else if constexpr (simp::exponent_is_small_integer<E>()) {
-        return powi<static_cast<long>(arg_t<1, E>::value)>(evaluate_span(arg_t<0, E>{}, xv, ps, feature_index));
-    } else {
-        return evaluate_span_node(E{}, xv, ps, feature_index);
-    }
+    return evaluate_with<span_ops>(E{}, xv, ps, feature_index);
 }
 
 inline void check_sizes(const char* what, std::size_t n, std::size_t m) {
