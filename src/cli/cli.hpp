@@ -26,6 +26,7 @@ void add_list(CLI::App& app, Action& action);
 void add_compile(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
 void add_demo(CLI::App& app, Action& action);
+void add_inspect(CLI::App& app, Action& action);
 
 /// A diagnostic already rendered (a formula error with its caret line).
 class RenderedError : public std::runtime_error {

@@ -70,6 +70,7 @@ int run(int argc, char** argv) {
     actjit::cli::add_compile(app, action);
     actjit::cli::add_bench(app, action);
     actjit::cli::add_demo(app, action);
+    actjit::cli::add_inspect(app, action);
 
     std::vector<std::string> args = join_negative_values(argc, argv);
     std::vector<const char*> cargs;
