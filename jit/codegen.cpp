@@ -99,6 +99,7 @@ private:
     Value* node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env);
     Value* pow_const(Value* a, double p);
     Value* div_const(Value* a, double c);
+    Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
     Value* pow_shifted(Value* u, Value* t, Value* w1);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
@@ -608,6 +609,33 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1) {
     return phi;
 }
 
+Value* Emitter::div_uniform(Value* a, Value* b) {
+    // b is the same in every lane and every iteration (a Shared parameter:
+    // soft_exponential's three divisions by alpha): a * (1/b), with 1/b
+    // hoisted out of the loop by LICM, within 1.5 ulp as div_const, where b
+    // and 1/b are normal; elsewhere (b zero, tiny, huge, inf, NaN) a branch,
+    // taken the same way in every iteration, to the division itself.
+    const bool f32 = k_.dtype == DType::f32;
+    const double lo = f32 ? 0x1p-126 : 0x1p-1022, hi = f32 ? 0x1p126 : 0x1p1022;
+    Value* ab = intrinsic(llvm::Intrinsic::fabs, b_.CreateExtractElement(b, std::uint64_t{0}));
+    Value* safe = b_.CreateAnd(b_.CreateFCmpOGE(ab, llvm::ConstantFP::get(T_, lo)),
+                               b_.CreateFCmpOLE(ab, llvm::ConstantFP::get(T_, hi)));
+    Value* r = b_.CreateFDiv(splat(1.0), b);
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    auto* div_bb = block("div.uniform");
+    auto* join = block("div.join");
+    Value* q = b_.CreateFMul(a, r);
+    b_.CreateCondBr(safe, join, div_bb, llvm::MDBuilder(ctx_).createBranchWeights(1000, 1));
+    b_.SetInsertPoint(div_bb);
+    Value* d = b_.CreateFDiv(a, b);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+    llvm::PHINode* phi = b_.CreatePHI(VT_, 2);
+    phi->addIncoming(q, from);
+    phi->addIncoming(d, div_bb);
+    return phi;
+}
+
 Value* Emitter::pow_const(Value* a, double p) {
     // Small integer exponents: square-and-multiply (negative: reciprocal).
     if (p == std::floor(p) && std::fabs(p) <= 32) {
@@ -729,6 +757,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Mul: return b_.CreateFMul(arg(0), arg(1));
     case Op::Div:
         if (e.arg(1).is_const()) return div_const(arg(0), e.arg(1).value());
+        if (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())) return div_uniform(arg(0), arg(1));
         return b_.CreateFDiv(arg(0), arg(1));
     case Op::Neg: return b_.CreateFNeg(arg(0));
     case Op::Pow:

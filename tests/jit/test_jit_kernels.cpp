@@ -202,6 +202,22 @@ TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane pa
             }
         }
     }
+    // A Shared (uniform) divisor: a * (1/a) where a and 1/a are normal, the
+    // division otherwise; both ways against the interpreter.
+    const float inf = std::numeric_limits<float>::infinity();
+    for (float a : {3.0f, -0.4f, 0.0f, -0.0f, 1e-40f, 1e38f, 2e-38f, inf, std::numeric_limits<float>::quiet_NaN()}) {
+        INFO("x / a + exp(x) / a with a = " << a);
+        KernelSpec spec{parse_formula("x / a + exp(x) / a"), {}, DType::f32};
+        spec.params.push_back({"a", ParamKind::Shared, true, 1.0});
+        const Kernel k = compile_jit(spec);
+        for (std::uint32_t seed : {3u, 4u}) {
+            KernelData<float> d = make_data<float>(spec, 9, 5, seed, seed == 4);
+            d.params = {{a}};
+            const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+            INFO(mismatch);
+            CHECK(mismatch.empty());
+        }
+    }
     // The multiply really replaces the division where it may, and only there.
     auto ir = [](const char* text) {
         return Engine::global().emit(KernelSpec{parse_formula(text), {}, DType::f32}, EmitKind::llvm);
