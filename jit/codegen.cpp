@@ -78,6 +78,12 @@ private:
 
     Value* load(Value* base, Value* index, Value* mask, llvm::Type* vt, llvm::Align align);
     void store(Value* v, Value* base, Value* index, Value* mask, llvm::Align align);
+    /// store() of a kernel output: with the streaming flag and the address
+    /// aligned to the vector, a non-temporal store (a full vector only).
+    void store_output(Value* v, Value* base, Value* index, Value* mask);
+    /// The flags argument's streaming bit, and the fence it needs at the end.
+    void begin_streaming(Value* flags);
+    void end_streaming();
     Value* lane_ids(llvm::Type* elem);  // <0, 1, ..., W-1>
     Value* splat(double v) { return llvm::ConstantFP::get(VT_, v); }
     Value* as_number(Value* mask) { return b_.CreateUIToFP(mask, VT_); }
@@ -124,6 +130,7 @@ private:
     llvm::PointerType* ptr_;
     llvm::Align elem_align_;
     std::unordered_map<std::string, int> slot_of_;
+    Value* stream_ = nullptr;  // i1: write outputs around the cache where aligned
     // Per eval(): every u of a tanh(softplus(u)) in the roots, and the shared
     // exp(min(u, clamp)) of each u (see exp_clamped).
     std::unordered_set<const Node*> mish_args_;
@@ -248,6 +255,46 @@ void Emitter::store(Value* v, Value* base, Value* index, Value* mask, llvm::Alig
         b_.CreateMaskedStore(v, p, align, mask);
 }
 
+void Emitter::begin_streaming(Value* flags) {
+    stream_ = b_.CreateICmpNE(b_.CreateAnd(flags, llvm::ConstantInt::get(i64_, kStreamFlag)),
+                              llvm::ConstantInt::get(i64_, 0), "stream");
+}
+
+void Emitter::store_output(Value* v, Value* base, Value* index, Value* mask) {
+    if (mask) return store(v, base, index, mask, elem_align_);
+    // Non-temporal stores need the vector's alignment; the check is per
+    // iteration (a row may start anywhere) and costs two integer operations.
+    const std::uint64_t bytes = static_cast<std::uint64_t>(lanes_) * (k_.dtype == DType::f32 ? 4 : 8);
+    Value* p = b_.CreateGEP(T_, base, index);
+    Value* misaligned = b_.CreateAnd(b_.CreatePtrToInt(p, i64_), llvm::ConstantInt::get(i64_, bytes - 1));
+    Value* nt = b_.CreateAnd(stream_, b_.CreateICmpEQ(misaligned, llvm::ConstantInt::get(i64_, 0)));
+    auto* nt_bb = block("store.nt");
+    auto* plain_bb = block("store");
+    auto* join = block("store.done");
+    b_.CreateCondBr(nt, nt_bb, plain_bb);
+    b_.SetInsertPoint(nt_bb);
+    llvm::StoreInst* st = b_.CreateAlignedStore(v, p, llvm::Align(bytes));
+    st->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                    llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
+    b_.CreateBr(join);
+    b_.SetInsertPoint(plain_bb);
+    b_.CreateAlignedStore(v, p, elem_align_);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+}
+
+void Emitter::end_streaming() {
+    // Non-temporal stores are weakly ordered: fence them before returning,
+    // so that whoever reads the output (another thread too) sees it.
+    auto* fence_bb = block("stream.fence");
+    auto* done = block("stream.done");
+    b_.CreateCondBr(stream_, fence_bb, done);
+    b_.SetInsertPoint(fence_bb);
+    b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+}
+
 void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const Expr> roots, const Body& body) {
     Env env;
     env.params.resize(k_.runtime.size());
@@ -359,12 +406,13 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
 
 void Emitter::emit_forward() {
     // void actjit_fwd(const T* x, T* y, i64 rows, i64 cols, const T* const* params)
-    auto* f = begin_function(kForwardName, {ptr_, ptr_, i64_, i64_, ptr_});
+    auto* f = begin_function(kForwardName, {ptr_, ptr_, i64_, i64_, ptr_, i64_});
     Value* x = f->getArg(0);
     Value* y = f->getArg(1);
     Value* rows = f->getArg(2);
     Value* cols = f->getArg(3);
     Value* params = f->getArg(4);
+    begin_streaming(f->getArg(5));
     param_ptrs_.clear();
     for (std::size_t s = 0; s < k_.runtime.size(); ++s)
         param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
@@ -374,8 +422,9 @@ void Emitter::emit_forward() {
         Env env = env0;
         env.x = load(x, off, mask, VT_, elem_align_);
         Value* out = eval(roots, env)[0];
-        store(out, y, off, mask, elem_align_);
+        store_output(out, y, off, mask);
     });
+    end_streaming();
     b_.CreateRetVoid();
 }
 
@@ -384,7 +433,7 @@ void Emitter::emit_forward() {
 void Emitter::emit_backward() {
     // void actjit_bwd(const T* x, const T* dy, T* dx, i64 rows, i64 cols,
     //                 const T* const* params, double* const* grads)
-    auto* f = begin_function(kBackwardName, {ptr_, ptr_, ptr_, i64_, i64_, ptr_, ptr_});
+    auto* f = begin_function(kBackwardName, {ptr_, ptr_, ptr_, i64_, i64_, ptr_, ptr_, i64_});
     Value* x = f->getArg(0);
     Value* dy = f->getArg(1);
     Value* dx = f->getArg(2);
@@ -392,6 +441,7 @@ void Emitter::emit_backward() {
     Value* cols = f->getArg(4);
     Value* params = f->getArg(5);
     Value* grads = f->getArg(6);
+    begin_streaming(f->getArg(7));
     param_ptrs_.clear();
     for (std::size_t s = 0; s < k_.runtime.size(); ++s)
         param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
@@ -421,7 +471,7 @@ void Emitter::emit_backward() {
         env.x = load(x, off, mask, VT_, elem_align_);
         Value* dyv = load(dy, off, mask, VT_, elem_align_);
         std::vector<Value*> vals = eval(roots, env);
-        store(b_.CreateFMul(dyv, vals[0]), dx, off, mask, elem_align_);
+        store_output(b_.CreateFMul(dyv, vals[0]), dx, off, mask);
         for (std::size_t g = 0; g < k_.grads.size(); ++g) {
             // d loss / d param += dy * d f / d param, in double.
             Value* contrib = b_.CreateFMul(dyv, vals[g + 1]);
@@ -460,6 +510,7 @@ void Emitter::emit_backward() {
         b_.CreateBr(after);
         b_.SetInsertPoint(after);
     }
+    end_streaming();
     b_.CreateRetVoid();
 }
 

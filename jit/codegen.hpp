@@ -12,6 +12,7 @@
 #include "llvm.hpp"
 #include "lower.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,9 @@ namespace actjit::jit {
 
 inline constexpr const char* kForwardName = "actjit_fwd";
 inline constexpr const char* kBackwardName = "actjit_bwd";
+/// Bit of the kernels' last argument (`flags`): write the output with
+/// non-temporal stores where it is aligned (KernelImpl's `streaming`).
+inline constexpr std::uint64_t kStreamFlag = 1;
 
 struct CodegenTarget {
     std::string triple;

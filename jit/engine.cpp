@@ -83,7 +83,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 }
 
 /// Bump when generated code changes for the same key (invalidates disk caches).
-constexpr const char* kCodegenVersion = "codegen-2";
+constexpr const char* kCodegenVersion = "codegen-3";
 
 constexpr std::string_view kDiskMagic = "actjit-object-v1\n";
 
@@ -234,9 +234,9 @@ private:
 /// A compiled kernel pair. Its JITDylib is removed when the last handle goes.
 class JitKernel final : public KernelImpl {
 public:
-    using Fwd = void (*)(const void*, void*, std::int64_t, std::int64_t, const void* const*);
+    using Fwd = void (*)(const void*, void*, std::int64_t, std::int64_t, const void* const*, std::uint64_t);
     using Bwd = void (*)(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*,
-                         double* const*);
+                         double* const*, std::uint64_t);
 
     JitKernel(std::shared_ptr<EngineCore> core, llvm::orc::JITDylib* jd) : core_(std::move(core)), jd_(jd) {}
     ~JitKernel() override {
@@ -247,12 +247,13 @@ public:
         bwd_ = bwd;
     }
 
-    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params) const override {
-        fwd_(x, y, rows, cols, params);
+    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
+                 bool streaming) const override {
+        fwd_(x, y, rows, cols, params, streaming ? jit::kStreamFlag : 0);
     }
     void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
-                  const void* const* params, double* const* grads) const override {
-        bwd_(x, dy, dx, rows, cols, params, grads);
+                  const void* const* params, double* const* grads, bool streaming) const override {
+        bwd_(x, dy, dx, rows, cols, params, grads, streaming ? jit::kStreamFlag : 0);
     }
 
 private:

@@ -12,10 +12,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <type_traits>
+
+#include <unistd.h>
 
 namespace actjit {
 
@@ -130,6 +135,37 @@ struct Blocking {
     std::int64_t num_blocks;
 };
 
+/// streaming_threshold(): -2 until first asked for.
+std::atomic<std::int64_t> g_streaming_threshold{-2};
+
+std::int64_t default_streaming_threshold() {
+    if (const char* env = std::getenv("ACTJIT_STREAMING_THRESHOLD")) {
+        char* end = nullptr;
+        const long long v = std::strtoll(env, &end, 10);
+        if (end != env && *end == '\0') return v < 0 ? -1 : static_cast<std::int64_t>(v);
+    }
+    // The last-level cache one core shares, as Linux describes it ("32768K");
+    // glibc's sysconf reports the whole socket's L3 on some AMD parts (320 MB
+    // on the development VM, whose cores share 32 MB).
+    if (std::FILE* f = std::fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r")) {
+        long long v = 0;
+        char unit = 0;
+        const int got = std::fscanf(f, "%lld%c", &v, &unit);
+        std::fclose(f);
+        if (got >= 1 && v > 0) return v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0);
+    }
+    long llc = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    return llc > 0 ? static_cast<std::int64_t>(llc) : std::int64_t{32} << 20;
+}
+
+bool is_streaming(std::int64_t output_bytes) {
+    const std::int64_t t = streaming_threshold();
+    return t >= 0 && output_bytes >= t;
+}
+
 Blocking make_blocking(std::int64_t rows, std::int64_t cols, std::int64_t grad_width) {
     std::int64_t rpb = std::max<std::int64_t>(1, kBlockElements / std::max<std::int64_t>(cols, 1));
     if (grad_width > 0) {
@@ -207,10 +243,11 @@ template <class T>
 void run_forward(const KernelImpl& impl, const T* x, T* y, std::int64_t rows, std::int64_t cols, const void* const* params) {
     if (rows == 0 || cols == 0) return;
     const Blocking blk = make_blocking(rows, cols, 0);
+    const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
     auto block = [&](std::int64_t b) {
         const std::int64_t r0 = b * blk.rows_per_block;
         const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
-        impl.forward(x + r0 * cols, y + r0 * cols, n, cols, params);
+        impl.forward(x + r0 * cols, y + r0 * cols, n, cols, params, streaming);
     };
     if (blk.num_blocks == 1) return block(0);  // small: no dispatch at all
     detail::parallel_for(blk.num_blocks, block);
@@ -248,13 +285,14 @@ void run_backward(const KernelSpec& spec, const KernelImpl& impl, const T* x, co
         if (empty) std::fill(slots.begin(), slots.end(), 0.0);
     }
     double* slot_base = slots.data();
+    const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
 
     auto block = [&](std::int64_t b) {
         const std::int64_t r0 = b * blk.rows_per_block;
         const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
         SmallArray<double*> g(num_grads);
         for (std::size_t k = 0; k < num_grads; ++k) g[k] = slot_base + b * grad_width + offset[k];
-        impl.backward(x + r0 * cols, dy + r0 * cols, dx + r0 * cols, n, cols, params, g.data());
+        impl.backward(x + r0 * cols, dy + r0 * cols, dx + r0 * cols, n, cols, params, g.data(), streaming);
     };
     if (!empty) {
         if (blk.num_blocks == 1)
@@ -319,6 +357,18 @@ void Kernel::backward(const double* x, const double* dy, double* dx, std::int64_
 }
 
 void set_num_threads(int n) { detail::pool_set_num_threads(n); }
+
+void set_streaming_threshold(std::int64_t bytes) { g_streaming_threshold.store(bytes < 0 ? -1 : bytes); }
+
+std::int64_t streaming_threshold() noexcept {
+    std::int64_t t = g_streaming_threshold.load(std::memory_order_relaxed);
+    if (t == -2) {
+        std::int64_t expected = -2;
+        g_streaming_threshold.compare_exchange_strong(expected, default_streaming_threshold());
+        t = g_streaming_threshold.load(std::memory_order_relaxed);
+    }
+    return t;
+}
 int num_threads() noexcept { return detail::pool_num_threads(); }
 
 // ---- The interpreted backend ------------------------------------------------------
@@ -351,13 +401,14 @@ public:
         backward_.emplace(bwd, runtime);
     }
 
-    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params) const override {
+    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
+                 bool /*streaming*/) const override {
         if (is_f64_) return fwd(static_cast<const double*>(x), static_cast<double*>(y), rows, cols, params);
         fwd(static_cast<const float*>(x), static_cast<float*>(y), rows, cols, params);
     }
 
     void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols, const void* const* params,
-                  double* const* grads) const override {
+                  double* const* grads, bool /*streaming*/) const override {
         if (is_f64_)
             return bwd(static_cast<const double*>(x), static_cast<const double*>(dy), static_cast<double*>(dx), rows, cols,
                        params, grads);

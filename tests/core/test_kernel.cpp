@@ -56,17 +56,22 @@ struct RecordingImpl final : KernelImpl {
     const float* base = nullptr;
     std::int64_t throw_at_offset = -1;
 
-    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const*) const override {
+    mutable std::vector<bool> streaming;
+
+    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const*,
+                 bool stream) const override {
         const std::int64_t off = static_cast<const float*>(x) - base;
         {
             std::lock_guard lock(mutex);
             calls.emplace_back(off, rows);
             threads.push_back(std::this_thread::get_id());
+            streaming.push_back(stream);
         }
         if (off == throw_at_offset) throw ValueError("block failed");
         std::memcpy(y, x, static_cast<std::size_t>(rows * cols) * sizeof(float));
     }
-    void backward(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*, double* const*) const override {}
+    void backward(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*, double* const*,
+                  bool) const override {}
 };
 
 }  // namespace
@@ -409,6 +414,35 @@ TEST_CASE("blocks depend on the shape only; small inputs stay on the calling thr
     CHECK(layouts[0] == layouts[1]);
     CHECK(layouts[0] == layouts[2]);
     CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("outputs from the streaming threshold on are marked streaming, in every block", "[kernel]") {
+    const std::int64_t saved = streaming_threshold();
+    CHECK(saved > 0);  // the default: the last-level cache size (or 32 MiB)
+    auto impl = std::make_shared<RecordingImpl>();
+    const Kernel k(KernelSpec::fixed(parse_formula("x")), impl);
+    std::vector<float> x = ramp(300000, -1, 1), y(x.size());
+    impl->base = x.data();
+    auto streaming_of = [&](std::int64_t rows) {
+        impl->streaming.clear();
+        k.forward(x.data(), y.data(), rows, 3);
+        REQUIRE(!impl->streaming.empty());
+        const bool first = impl->streaming[0];
+        for (bool s : impl->streaming) CHECK(s == first);  // the whole tensor decides, not the block
+        return first;
+    };
+    set_streaming_threshold(4 * 3000);  // bytes: 1000 rows x 3 floats
+    CHECK(!streaming_of(999));
+    CHECK(streaming_of(1000));
+    CHECK(streaming_of(100000));  // many blocks
+    set_streaming_threshold(0);
+    CHECK(streaming_of(1));
+    CHECK(streaming_threshold() == 0);
+    set_streaming_threshold(-5);
+    CHECK(streaming_threshold() == -1);
+    CHECK(!streaming_of(100000));
+    set_streaming_threshold(saved);
+    CHECK(streaming_threshold() == saved);
 }
 
 TEST_CASE("an exception in one block reaches the caller; the pool keeps working", "[kernel]") {
