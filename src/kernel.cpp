@@ -242,8 +242,10 @@ namespace {
 template <class T>
 void run_forward(const KernelImpl& impl, const T* x, T* y, std::int64_t rows, std::int64_t cols, const void* const* params) {
     if (rows == 0 || cols == 0) return;
-    const Blocking blk = make_blocking(rows, cols, 0);
     const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
+    // One block (what make_blocking would say): no divisions, no dispatch.
+    if (rows * cols <= kBlockElements) return impl.forward(x, y, rows, cols, params, streaming);
+    const Blocking blk = make_blocking(rows, cols, 0);
     auto block = [&](std::int64_t b) {
         const std::int64_t r0 = b * blk.rows_per_block;
         const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
@@ -274,8 +276,11 @@ void run_backward(const KernelSpec& spec, const KernelImpl& impl, const T* x, co
             }
     }
     const std::int64_t grad_width = offset[num_grads];
-    const Blocking blk = make_blocking(rows, cols, grad_width);
     const bool empty = rows == 0 || cols == 0;
+    if (grad_width == 0 && !empty && rows * cols <= kBlockElements)  // one block, nothing to sum
+        return impl.backward(x, dy, dx, rows, cols, params, nullptr,
+                             is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T))));
+    const Blocking blk = make_blocking(rows, cols, grad_width);
 
     // Per-block slots, reused across calls on this thread.
     thread_local std::vector<double> slots;
