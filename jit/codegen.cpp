@@ -70,8 +70,8 @@ private:
     llvm::AllocaInst* entry_alloca(llvm::Type* ty, const char* name);
     llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(ctx_, name, fn_); }
 
-    /// for (v = start; v < end; v += step) body(v)
-    void for_range(Value* start, Value* end, const std::function<void(Value*)>& body, std::uint64_t step = 1);
+    /// for (v = start; v < end; ++v) body(v)
+    void for_range(Value* start, Value* end, const std::function<void(Value*)>& body);
     /// for (i = start; i + W <= end; i += W) body(i, null); then one masked
     /// iteration body(i, mask) when elements remain.
     void for_vectors(Value* start, Value* end, const std::function<void(Value*, Value*)>& body);
@@ -176,7 +176,7 @@ llvm::AllocaInst* Emitter::entry_alloca(llvm::Type* ty, const char* name) {
     return eb.CreateAlloca(ty, nullptr, name);
 }
 
-void Emitter::for_range(Value* start, Value* end, const std::function<void(Value*)>& body, std::uint64_t step) {
+void Emitter::for_range(Value* start, Value* end, const std::function<void(Value*)>& body) {
     auto* iv = entry_alloca(i64_, "r");
     b_.CreateStore(start, iv);
     auto* cond = block("range.cond");
@@ -188,7 +188,7 @@ void Emitter::for_range(Value* start, Value* end, const std::function<void(Value
     b_.CreateCondBr(b_.CreateICmpSLT(v, end), loop, exit);
     b_.SetInsertPoint(loop);
     body(v);
-    b_.CreateStore(b_.CreateAdd(v, llvm::ConstantInt::get(i64_, step)), iv);
+    b_.CreateStore(b_.CreateAdd(v, llvm::ConstantInt::get(i64_, 1)), iv);
     b_.CreateBr(cond);
     b_.SetInsertPoint(exit);
 }
