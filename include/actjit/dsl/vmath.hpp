@@ -18,6 +18,8 @@
 // log(<0) = NaN, tanh and sigmoid saturate, softplus(x) = x for large x).
 #pragma once
 
+#include <actjit/detail/poly_tables.hpp>
+
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -131,35 +133,8 @@ inline T poly(T x, const double (&c)[N]) {
     return poly_impl(x, c, std::make_index_sequence<N - 1>{});
 }
 
-// Coefficient tables of jit/vector_math.cpp (mpmath chebyfit, see there).
-inline constexpr double kExpQ32[] = {0.5, 0.1666657702559799, 0.041666554662050534, 0.008363173074513711,
-                                     0.001392617611993558};
-inline constexpr double kExpQ64[] = {0.5,
-                                     0.1666666666666667,
-                                     0.04166666666666667,
-                                     0.008333333333326141,
-                                     0.0013888888888883752,
-                                     0.00019841269874800493,
-                                     2.4801587325533363e-05,
-                                     2.7557255425746435e-06,
-                                     2.7557273661348637e-07,
-                                     2.510520637395701e-08,
-                                     2.0914679376583935e-09};
-inline constexpr double kLogP32[] = {0.33333330728190674,  -0.25000306422569796, 0.2000104509416068,
-                                     -0.16641281463106394, 0.14214495923947962,  -0.1299818376365153,
-                                     0.12622319849228378,  -0.0790274377239344};
-inline constexpr double kLogR64[] = {0.6666666666666666,  0.4000000000000088,  0.28571428570803614,
-                                     0.22222222391713917, 0.18181795640132906, 0.15386239702814658,
-                                     0.13268773138656886, 0.13086626147840102};
-
-// erf (float), |x| < 1: x E(x^2), E(z) = erf(sqrt z)/sqrt z; 1 <= |x| < 3.92:
-// 1 - exp(L(|x|)), L = log(erfc); erf rounds to +-1 beyond.
-inline constexpr double kErfSmall32[] = {1.1283791658483509,    -0.37612626666720334, 0.11283594715160218,
-                                         -0.026854212010626412, 0.005189087423433974, -0.000801686428716587,
-                                         7.875875062685488e-05};
-inline constexpr double kErfLarge32[] = {-0.0006583220470351859, -1.126284878330244,  -0.6385547886882577,
-                                         -0.10375116249398526,   0.02282262460962374, -0.003490855702357873,
-                                         0.0003253859330079102,  -1.3779761982788456e-05};
+// The JIT's coefficient tables (kExpQ32, kLogP32, kErfSmall32, ...).
+using namespace actjit::poly;
 
 /// x = n ln2 + r, |r| <= ln2/2 (about), n as float and integer.
 template <class T>
