@@ -7,6 +7,7 @@
 #include <actjit/catalog.hpp>
 #include <actjit/diff.hpp>
 #include <actjit/error.hpp>
+#include <actjit/inspect.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -120,6 +121,16 @@ int run_demo(const DemoOptions& o) {
                ok ? "ok" : "MISMATCH");
     if (act->name == "prepu")
         fmt::print("note: for x <= 0 every gradient is exactly 0, also for s < 0 where the exponent is below 1.\n");
+
+    // What `actjit inspect` says about it before training (docs/INSPECT.md).
+    const Report r = inspect(f);
+    fmt::print("\ninspect (parameters at their defaults, x in [{}, {}]): {}", r.lo, r.hi, to_string(r.smoothness));
+    for (const Kink& k : r.kinks) fmt::print("; x = {:g}: {}", k.x, k.what);
+    fmt::print("\n");
+    for (const Risk& risk : r.risks)
+        fmt::print("  {} on [{:g}, {:g}]: {}\n", to_string(risk.kind), risk.lo, risk.hi, risk.reason);
+    fmt::print("  init gain 1/sqrt(E[f(x)^2]) for x ~ N(0, 1): {:.4g}   (actjit inspect {} --ascii for a plot)\n",
+               r.stats.gain, act->name);
     return ok ? 0 : 1;
 }
 
