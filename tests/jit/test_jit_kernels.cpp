@@ -290,37 +290,41 @@ TEST_CASE("streaming (non-temporal) stores give the same bits, aligned or not", 
     std::vector<float> storage(4 * 4096 + 64);
     float* base = storage.data() + (16 - reinterpret_cast<std::uintptr_t>(storage.data()) % 64 / 4) % 16;  // 64-byte aligned
     for (const char* name : {"silu", "prepu", "soft_exponential", "relu"}) {
-        const Activation* a = find_activation(name);
-        REQUIRE(a);
-        const KernelSpec spec = KernelSpec::from_catalog(*a, DType::f32);
-        const Kernel k = compile_jit(spec);
-        for (std::ptrdiff_t misalign : {0, 1, 5}) {  // in floats from the aligned base
-            INFO(name << ", output misaligned by " << misalign << " floats");
-            const std::int64_t rows = 37, cols = 53;  // rows shape, odd tails
-            const auto d = make_data<float>(spec, rows, cols, 5, true);
-            std::vector<const float*> p;
-            for (const auto& v : d.params) p.push_back(v.data());
-            std::vector<float> y_plain(d.x.size()), dx_plain(d.x.size());
-            std::vector<std::vector<float>> g_plain, g_stream;
-            for (const auto& v : d.params) g_plain.emplace_back(v.size()), g_stream.emplace_back(v.size());
-            std::vector<float*> gp, gs;
-            for (auto& v : g_plain) gp.push_back(v.data());
-            for (auto& v : g_stream) gs.push_back(v.data());
-            const std::size_t trainable = spec.trainable_params().size();
-            gp.resize(trainable);
-            gs.resize(trainable);
-            set_streaming_threshold(-1);
-            k.forward(d.x.data(), y_plain.data(), rows, cols, p);
-            k.backward(d.x.data(), d.dy.data(), dx_plain.data(), rows, cols, p, gp);
-            set_streaming_threshold(0);
-            float* y = base + misalign;
-            float* dx = base + 2 * 4096 + misalign;
-            k.forward(d.x.data(), y, rows, cols, p);
-            k.backward(d.x.data(), d.dy.data(), dx, rows, cols, p, gs);
-            CHECK(std::memcmp(y, y_plain.data(), y_plain.size() * sizeof(float)) == 0);
-            CHECK(std::memcmp(dx, dx_plain.data(), dx_plain.size() * sizeof(float)) == 0);
-            for (std::size_t g = 0; g < trainable; ++g)
-                CHECK(std::memcmp(g_stream[g].data(), g_plain[g].data(), g_plain[g].size() * sizeof(float)) == 0);
+        for (int width : {0, 1, 4, 32}) {  // host (16), scalar, SSE-sized, wider than a register
+            const Activation* a = find_activation(name);
+            REQUIRE(a);
+            const KernelSpec spec = KernelSpec::from_catalog(*a, DType::f32);
+            JitOptions options;
+            options.vector_width = width;
+            const Kernel k = compile_jit(spec, options);
+            for (std::ptrdiff_t misalign : {0, 1, 5}) {  // in floats from the aligned base
+                INFO(name << ", width " << width << ", output misaligned by " << misalign << " floats");
+                const std::int64_t rows = 37, cols = 53;  // rows shape, odd tails
+                const auto d = make_data<float>(spec, rows, cols, 5, true);
+                std::vector<const float*> p;
+                for (const auto& v : d.params) p.push_back(v.data());
+                std::vector<float> y_plain(d.x.size()), dx_plain(d.x.size());
+                std::vector<std::vector<float>> g_plain, g_stream;
+                for (const auto& v : d.params) g_plain.emplace_back(v.size()), g_stream.emplace_back(v.size());
+                std::vector<float*> gp, gs;
+                for (auto& v : g_plain) gp.push_back(v.data());
+                for (auto& v : g_stream) gs.push_back(v.data());
+                const std::size_t trainable = spec.trainable_params().size();
+                gp.resize(trainable);
+                gs.resize(trainable);
+                set_streaming_threshold(-1);
+                k.forward(d.x.data(), y_plain.data(), rows, cols, p);
+                k.backward(d.x.data(), d.dy.data(), dx_plain.data(), rows, cols, p, gp);
+                set_streaming_threshold(0);
+                float* y = base + misalign;
+                float* dx = base + 2 * 4096 + misalign;
+                k.forward(d.x.data(), y, rows, cols, p);
+                k.backward(d.x.data(), d.dy.data(), dx, rows, cols, p, gs);
+                CHECK(std::memcmp(y, y_plain.data(), y_plain.size() * sizeof(float)) == 0);
+                CHECK(std::memcmp(dx, dx_plain.data(), dx_plain.size() * sizeof(float)) == 0);
+                for (std::size_t g = 0; g < trainable; ++g)
+                    CHECK(std::memcmp(g_stream[g].data(), g_plain[g].data(), g_plain[g].size() * sizeof(float)) == 0);
+            }
         }
     }
     set_streaming_threshold(saved);
