@@ -23,6 +23,7 @@ namespace dsl = actjit::dsl;
 namespace cat = actjit::dsl::catalog;
 using dsl::param;
 using dsl::params;
+using dsl::operator""_c;
 
 template <class E>
 constexpr bool uses_feature(E) {
@@ -76,14 +77,17 @@ void add(const char* act, E e, P ps, std::size_t trainable = 0) {
 }
 
 const bool registered = [] {
-    add("prepu", cat::prepu<>, params(param<"s"> = 0.0), 1);
-    add("expolu", cat::expolu<>, params(param<"a"> = 1.0, param<"b"> = 1.0, param<"p"> = 2.0));
-    add("powerlu", cat::powerlu<>, params(param<"k"> = 4.0));
-    add("paralu", cat::paralu<>, params(param<"c"> = 0.1));
-    add("quartlu", cat::quartlu<>, params(param<"c"> = 0.1));
+    // The JIT benchmarks bind prepu's s and soft_exponential's alpha as
+    // trainable at 0.5 and fold every other parameter in as a constant; the
+    // DSL's counterpart of a folded parameter is a constant in the type.
+    add("prepu", cat::prepu<>, params(param<"s"> = 0.5), 1);
+    add("expolu", cat::expolu<1_c, 1_c, 2_c>, params());
+    add("powerlu", cat::powerlu<4_c>, params());
+    add("paralu", cat::paralu<0.1_c>, params());
+    add("quartlu", cat::quartlu<0.1_c>, params());
     add("silu", cat::silu, params());
     add("swish", cat::swish<>, params(param<"beta"> = 1.0));
-    add("soft_exponential", cat::soft_exponential<>, params(param<"alpha"> = 0.0), 1);
+    add("soft_exponential", cat::soft_exponential<>, params(param<"alpha"> = 0.5), 1);
     add("brelu", cat::brelu, params());
     add("mish", cat::mish, params());
     add("relu", cat::relu, params());
