@@ -81,8 +81,10 @@ private:
     /// store() of a kernel output: with the streaming flag and the address
     /// aligned to the vector, a non-temporal store (a full vector only).
     void store_output(Value* v, Value* base, Value* index, Value* mask);
-    /// The flags argument's streaming bit, and the fence it needs at the end.
-    void begin_streaming(Value* flags);
+    /// The parameter pointers (param_ptrs_) and the flags argument's
+    /// streaming bit, read once at the top of a kernel function.
+    void begin_kernel(Value* params, Value* flags);
+    /// The fence streaming stores need before the function returns.
     void end_streaming();
     Value* lane_ids(llvm::Type* elem);  // <0, 1, ..., W-1>
     Value* splat(double v) { return llvm::ConstantFP::get(VT_, v); }
@@ -255,7 +257,10 @@ void Emitter::store(Value* v, Value* base, Value* index, Value* mask, llvm::Alig
         b_.CreateMaskedStore(v, p, align, mask);
 }
 
-void Emitter::begin_streaming(Value* flags) {
+void Emitter::begin_kernel(Value* params, Value* flags) {
+    param_ptrs_.clear();
+    for (std::size_t s = 0; s < k_.runtime.size(); ++s)
+        param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
     stream_ = b_.CreateICmpNE(b_.CreateAnd(flags, llvm::ConstantInt::get(i64_, kStreamFlag)),
                               llvm::ConstantInt::get(i64_, 0), "stream");
 }
@@ -405,17 +410,14 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
 // ---- forward -------------------------------------------------------------------
 
 void Emitter::emit_forward() {
-    // void actjit_fwd(const T* x, T* y, i64 rows, i64 cols, const T* const* params)
+    // void actjit_fwd(const T* x, T* y, i64 rows, i64 cols, const T* const* params, u64 flags)
     auto* f = begin_function(kForwardName, {ptr_, ptr_, i64_, i64_, ptr_, i64_});
     Value* x = f->getArg(0);
     Value* y = f->getArg(1);
     Value* rows = f->getArg(2);
     Value* cols = f->getArg(3);
     Value* params = f->getArg(4);
-    begin_streaming(f->getArg(5));
-    param_ptrs_.clear();
-    for (std::size_t s = 0; s < k_.runtime.size(); ++s)
-        param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
+    begin_kernel(params, f->getArg(5));
 
     const Expr roots[] = {k_.f};
     emit_loops(rows, cols, needs_columns(k_, roots), roots, [&](Value* off, Value* mask, const Env& env0, Shape, Value*) {
@@ -432,7 +434,7 @@ void Emitter::emit_forward() {
 
 void Emitter::emit_backward() {
     // void actjit_bwd(const T* x, const T* dy, T* dx, i64 rows, i64 cols,
-    //                 const T* const* params, double* const* grads)
+    //                 const T* const* params, double* const* grads, u64 flags)
     auto* f = begin_function(kBackwardName, {ptr_, ptr_, ptr_, i64_, i64_, ptr_, ptr_, i64_});
     Value* x = f->getArg(0);
     Value* dy = f->getArg(1);
@@ -441,10 +443,7 @@ void Emitter::emit_backward() {
     Value* cols = f->getArg(4);
     Value* params = f->getArg(5);
     Value* grads = f->getArg(6);
-    begin_streaming(f->getArg(7));
-    param_ptrs_.clear();
-    for (std::size_t s = 0; s < k_.runtime.size(); ++s)
-        param_ptrs_.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, params, s), llvm::Align(8)));
+    begin_kernel(params, f->getArg(7));
 
     const llvm::Align dalign(8);
     std::vector<Value*> grad_ptrs;
@@ -861,8 +860,8 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         if (f32 && lanes_ == 16 && t_.vector_bits == 512) {
             Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
                                           {d, llvm::Constant::getNullValue(VT_), b_.getInt16(0xffff)});
-            Value* e = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
-            q = b_.CreateFMul(x, b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, e, r}));
+            Value* err = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
+            q = b_.CreateFMul(x, b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, err, r}));
         } else {
             q = b_.CreateFDiv(x, d);
         }
