@@ -133,6 +133,9 @@ private:
     llvm::Align elem_align_;
     std::unordered_map<std::string, int> slot_of_;
     Value* stream_ = nullptr;  // i1: write outputs around the cache where aligned
+    // The offset where the vector loop being emitted starts (0, or the row's
+    // first element): every full vector of it has that offset's alignment.
+    Value* run_start_ = nullptr;
     // Per eval(): every u of a tanh(softplus(u)) in the roots, and the shared
     // exp(min(u, clamp)) of each u (see exp_clamped).
     std::unordered_set<const Node*> mish_args_;
@@ -267,11 +270,14 @@ void Emitter::begin_kernel(Value* params, Value* flags) {
 
 void Emitter::store_output(Value* v, Value* base, Value* index, Value* mask) {
     if (mask) return store(v, base, index, mask, elem_align_);
-    // Non-temporal stores need the vector's alignment; the check is per
-    // iteration (a row may start anywhere) and costs two integer operations.
+    // Non-temporal stores need the vector's alignment. Full vectors step by
+    // the vector's size from run_start_, so the test is loop-invariant (a
+    // row may start anywhere): LICM hoists it and the loop keeps one
+    // predictable branch on a register.
     const std::uint64_t bytes = static_cast<std::uint64_t>(lanes_) * (k_.dtype == DType::f32 ? 4 : 8);
     Value* p = b_.CreateGEP(T_, base, index);
-    Value* misaligned = b_.CreateAnd(b_.CreatePtrToInt(p, i64_), llvm::ConstantInt::get(i64_, bytes - 1));
+    Value* p0 = b_.CreateGEP(T_, base, run_start_);
+    Value* misaligned = b_.CreateAnd(b_.CreatePtrToInt(p0, i64_), llvm::ConstantInt::get(i64_, bytes - 1));
     Value* nt = b_.CreateAnd(stream_, b_.CreateICmpEQ(misaligned, llvm::ConstantInt::get(i64_, 0)));
     auto* nt_bb = block("store.nt");
     auto* plain_bb = block("store");
@@ -357,6 +363,7 @@ void Emitter::emit_versions(std::span<const Expr> roots, const Env& env, int max
 
 void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env& env, const Body& body) {
     Value* n = b_.CreateMul(rows, cols, "n");
+    run_start_ = llvm::ConstantInt::get(i64_, 0);
     if (!columns) {
         for_vectors(llvm::ConstantInt::get(i64_, 0), n, [&](Value* i, Value* mask) {
             body(i, mask, env, Shape::flat, nullptr);
@@ -393,6 +400,7 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
     b_.SetInsertPoint(rows_bb);
     for_range(zero, rows, [&](Value* r) {
         Value* base = b_.CreateMul(r, cols);
+        run_start_ = base;
         for_vectors(zero, cols, [&](Value* c, Value* mask) {
             Env renv = env;
             for (std::size_t s = 0; s < k_.runtime.size(); ++s)

@@ -83,7 +83,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 }
 
 /// Bump when generated code changes for the same key (invalidates disk caches).
-constexpr const char* kCodegenVersion = "codegen-3";
+constexpr const char* kCodegenVersion = "codegen-4";
 
 constexpr std::string_view kDiskMagic = "actjit-object-v1\n";
 
@@ -463,6 +463,11 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
     const auto has = [&](const char* f) { return core->host_feature_map.lookup(f); };
     core->host_vector_bits = has("avx512f") ? 512 : has("avx") ? 256 : 128;
     core->jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Less);
+    // LLJIT links x86-64 ELF objects with JITLink, which places an object's
+    // sections together: the small code model's RIP-relative constant loads
+    // work, where the JIT default (large) spends a movabs per constant.
+    core->jtmb.setCodeModel(llvm::CodeModel::Small);
+    core->jtmb.setRelocationModel(llvm::Reloc::PIC_);
 
     // 2. The session, with our pooled, disk-caching compile function.
     auto* raw = core.get();

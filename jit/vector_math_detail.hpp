@@ -14,9 +14,18 @@ enum class Impl {
     none,         // not a transcendental this library handles
 };
 
+/// The vector ISA a function may use.
+struct Isa {
+    bool avx512f = false, avx2 = false;  // avx2: AVX2 and FMA
+};
+
+/// The ISA the function being emitted is compiled for: its "target-features"
+/// attribute, else the host's (when it has no "target-cpu" or the host's).
+Isa function_isa(llvm::Function* fn);
+
 /// The implementation emit_vector_math() uses for `op` on float (f64 = false)
-/// or double (f64 = true) elements.
-Impl choice(actjit::Op op, bool f64);
+/// or double (f64 = true) elements in a function compiled for `isa`.
+Impl choice(actjit::Op op, bool f64, Isa isa = {true, true});
 
 /// The inline polynomial version; nullptr where there is none for this op and
 /// element type.

@@ -37,6 +37,15 @@ inline constexpr double kLogP32[] = {0.33333330728190674,  -0.25000306422569796,
 inline constexpr double kLogR64[] = {0.6666666666666666,  0.4000000000000088,  0.28571428570803614,
                                      0.22222222391713917, 0.18181795640132906, 0.15386239702814658,
                                      0.13268773138656886, 0.13086626147840102};
+// pow (f32, computed in double; jit/vector_math.cpp): log(1+f) = 2s + s^3 R(z)
+// as for kLogR64 but only to the accuracy a float result needs; degree 3,
+// max relative error of log(1+f) 1.7e-11 (2^-35.8).
+inline constexpr double kPowLogR[] = {0.6666666655449709, 0.40000121839806124, 0.28550820815960665,
+                                      0.23330467216303835};
+// pow (f32, in double): 2^r = 1 + r Q(r) on [-1/2, 1/2]; degree 5, max
+// relative error of 2^r 5.1e-9 (2^-27.6: < 0.1 ulp of a float).
+inline constexpr double kPowExp2Q[] = {0.6931471880262288,   0.24022650760568126,   0.05550357114219078,
+                                       0.009618082557277852, 0.0013390863364671234, 0.0001545316294512069};
 // erf (f32), |x| < 1: erf(x) = x E(x^2), E(z) = erf(sqrt z)/sqrt z on [0, 1];
 // degree 6, max abs error 1.2e-9.
 inline constexpr double kErfSmall32[] = {1.1283791658483509,   -0.37612626666720334, 0.11283594715160218,
