@@ -460,9 +460,12 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv) {
     Value* z = md.mul(s, s);
     Value* ln_m = md.fma(md.mul(s, z), md.poly(z, kPowLogR), md.add(s, s));
     Value* log2_x = md.fma(ln_m, md.c(1.4426950408889634), k);
+    // |a| = 0 and inf as log2 = -inf and +inf, so that the magnitude below
+    // is C's for them too (0 or inf by the sign of b); 1^b = 1 for every b
+    // (t = 0, where inf * 0 would give NaN). Beyond +-200 the float result
+    // is inf or 0 either way.
+    log2_x = md.sel(md.eq(x, md.c(0.0)), md.ninf(), md.sel(md.eq(x, md.inf()), md.inf(), log2_x));
     Value* t = md.mul(log2_x, b.CreateFPExt(bv, dt));
-    // 1^b = 1 for every b (inf * 0 would give NaN); beyond +-200 the float
-    // result is inf or 0 either way.
     t = md.sel(md.eq(x, md.c(1.0)), md.c(0.0), t);
     t = md.clamp(t, -200.0, 200.0);
     auto [n, n_bits] = md.round_int(md.add(t, md.magic()));
@@ -470,17 +473,15 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv) {
     Value* p = md.fma(md.mul(r, md.poly(r, kPowExp2Q)), md.c(1.0), md.c(1.0));
     Value* res = b.CreateFPTrunc(md.flt(md.iadd(md.bits(p), md.shl(n_bits, 52))), ft);
 
-    // C's special cases, in float.
+    // C's rules for the sign, in float: an odd integer b keeps a's sign
+    // (-0 and -inf included); a finite negative a with a non-integer b is
+    // NaN (-inf is not: (-inf)^2.5 = inf); NaN in gives NaN except 1^b and
+    // a^0, which are 1.
     Value* odd = is_odd_int(mf, bv);
-    Value* integral = mf.eq(bv, mf.floor(bv));  // +-inf too, not NaN
-    Value* neg = mf.lt(a, mf.c(0.0));
-    res = mf.sel(neg, mf.sel(integral, mf.sel(odd, mf.neg(res), res), mf.nan()), res);
-    Value* at_inf = mf.sel(mf.gt(bv, mf.c(0.0)), mf.inf(), mf.sel(mf.lt(bv, mf.c(0.0)), mf.c(0.0), mf.c(1.0)));
-    at_inf = mf.sel(odd, mf.copysign(at_inf, a), at_inf);
-    res = mf.sel(mf.eq(mf.abs(a), mf.inf()), at_inf, res);
-    res = mf.sel(mf.eq(a, mf.c(0.0)), pow_zero_base(mf, a, bv), res);
-    Value* any_nan = b.CreateOr(mf.uno(a), mf.uno(bv));
-    res = mf.sel(any_nan, mf.add(a, bv), res);
+    res = mf.sel(odd, mf.copysign(res, a), res);
+    Value* neg_finite = b.CreateAnd(mf.lt(a, mf.c(0.0)), mf.gt(a, mf.ninf()));
+    res = mf.sel(b.CreateAnd(neg_finite, b.CreateFCmpUNE(bv, mf.floor(bv))), mf.nan(), res);
+    res = mf.sel(b.CreateFCmpUNO(a, bv), mf.add(a, bv), res);
     return mf.sel(b.CreateOr(mf.eq(a, mf.c(1.0)), mf.eq(bv, mf.c(0.0))), mf.c(1.0), res);
 }
 

@@ -8,7 +8,9 @@
 With --out, the tables replace what lies between the markers
 `<!-- bench_report:begin -->` and `<!-- bench_report:end -->` of that file (the
 prose around them is kept); a file without the markers gets them appended.
-Without --out the tables go to stdout.
+With --marker NAME the markers are `<!-- bench_report:NAME:begin -->` and
+`<!-- bench_report:NAME:end -->`, so one file can hold the runs of several
+machines. Without --out the tables go to stdout.
 
 Throughput is items (elements) per second: from the benchmark's
 items_per_second (CPU time of the calling thread) for single-threaded runs,
@@ -345,7 +347,12 @@ def main() -> int:
     ap.add_argument("json", nargs="+", help="actjit_bench --benchmark_format=json output (several are merged)")
     ap.add_argument("--out", help="markdown file to update between the bench_report markers")
     ap.add_argument("--command", default="", help="the command line that produced the JSON, for the header")
+    ap.add_argument("--marker", default="", help="NAME: write between <!-- bench_report:NAME:begin/end --> instead")
     args = ap.parse_args()
+    if args.marker and not re.fullmatch(r"[A-Za-z0-9_.-]+", args.marker):
+        ap.error("--marker: letters, digits, '_', '.' and '-' only")
+    begin, end = (f"<!-- bench_report:{args.marker}:begin -->", f"<!-- bench_report:{args.marker}:end -->") \
+        if args.marker else (BEGIN, END)
 
     data: dict = {"context": {}, "benchmarks": []}
     for path in args.json:
@@ -358,12 +365,12 @@ def main() -> int:
         sys.stdout.write(tables)
         return 0
     path = Path(args.out)
-    block = f"{BEGIN}\n{tables}{END}\n"
+    block = f"{begin}\n{tables}{end}\n"
     if path.exists():
         text = path.read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            _, tail = rest.split(end, 1)
             tail = tail.lstrip("\n")
             text = head + block + ("\n" + tail if tail else "")
         else:
