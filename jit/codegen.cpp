@@ -146,6 +146,13 @@ private:
     // Per eval(): each u with both exp(u) and expm1(u) needed, and once made,
     // the pair (see emit_exp_expm1).
     std::unordered_map<const Node*, std::pair<Value*, Value*>> exp_pairs_;
+    // Per eval(): base u -> (the pow(u, w) emitted as a transcendental, its
+    // shared log(u)) when log(u) is needed too (see emit_pow_log).
+    struct PowLog {
+        Expr pow;
+        Value* ln = nullptr;
+    };
+    std::unordered_map<const Node*, PowLog> pow_logs_;
     // Loop versions: which nodes are uniform (the same in every lane of the
     // call: no x, feature or per-feature parameter), and the where()
     // conditions assumed true or false in the loop version being emitted.
@@ -554,8 +561,28 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
                         pow_shift_.emplace(p.get(), it->second);
         }
     }
+    pow_logs_.clear();
+    {
+        std::unordered_set<const Node*> logs;
+        std::vector<Expr> pows;
+        visit_needed(roots, [&](const Expr& e) {
+            if (e.op() == Op::Log) logs.insert(e.arg(0).get());
+            if (e.op() == Op::Pow && !e.arg(1).is_const() && !pow_shift_.count(e.get())) pows.push_back(e);
+        });
+        for (const Expr& p : pows)
+            if (logs.count(p.arg(0).get())) pow_logs_.emplace(p.arg(0).get(), PowLog{p, nullptr});
+    }
     std::unordered_map<const Node*, Value*> memo;
+    auto emit_all = [&](std::span<const Expr> sub) {
+        visit_needed(sub, [&](const Expr& e) {
+            if (!memo.count(e.get())) memo.emplace(e.get(), node(e, memo, env));
+        });
+    };
     visit_needed(roots, [&](const Expr& e) {
+        // log(u) after the pow(u, w) it shares log2|u| with (w's nodes first).
+        if (e.op() == Op::Log)
+            if (auto it = pow_logs_.find(e.arg(0).get()); it != pow_logs_.end() && !memo.count(it->second.pow.get()))
+                emit_all(std::span<const Expr>(&it->second.pow, 1));
         // pow(u, w) first when pow(u, w + 1) is made from it (u and w are
         // already there: they are under w + 1).
         if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end() && !memo.count(it->second.get()))
@@ -822,6 +849,11 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         if (e.arg(1).is_const()) return pow_const(arg(0), e.arg(1).value());
         if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end())
             return pow_shifted(arg(0), memo.at(it->second.get()), arg(1));
+        if (auto it = pow_logs_.find(e.arg(0).get()); it != pow_logs_.end() && it->second.pow.get() == e.get()) {
+            auto [p, ln] = emit_pow_log(b_, arg(0), arg(1));
+            it->second.ln = ln;
+            if (p) return p;
+        }
         return transcendental(Op::Pow, {arg(0), arg(1)});
     case Op::Lt: return as_number(b_.CreateFCmpOLT(arg(0), arg(1)));
     case Op::Le: return as_number(b_.CreateFCmpOLE(arg(0), arg(1)));
@@ -916,7 +948,10 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
             if (it->second.first) return e.op() == Op::Exp ? it->second.first : it->second.second;
         }
         return transcendental(e.op(), {arg(0)});
-    case Op::Exp2: case Op::Log: case Op::Log2: case Op::Log10: case Op::Log1p:
+    case Op::Log:
+        if (auto it = pow_logs_.find(e.arg(0).get()); it != pow_logs_.end() && it->second.ln) return it->second.ln;
+        return transcendental(Op::Log, {arg(0)});
+    case Op::Exp2: case Op::Log2: case Op::Log10: case Op::Log1p:
     case Op::Cbrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Asin: case Op::Acos: case Op::Atan:
     case Op::Sinh: case Op::Cosh: case Op::Asinh: case Op::Acosh: case Op::Atanh: case Op::Erf:
     case Op::Erfc: case Op::Softplus:

@@ -35,6 +35,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace actjit::jit {
 namespace vmath {
@@ -120,6 +121,25 @@ public:
         Value* acc = c(k[N - 1]);
         for (std::size_t i = N - 1; i-- > 0;) acc = fma(acc, x, c(k[i]));
         return acc;
+    }
+
+    /// Estrin's scheme (pairs, then powers x^2, x^4, ...): more operations
+    /// than Horner but a critical path of ~log2(N) FMAs instead of N, for
+    /// code whose speed is bound by latency (pow_f32_).
+    template <std::size_t N>
+    Value* poly_estrin(Value* x, const double (&k)[N]) {
+        std::vector<Value*> terms;
+        for (std::size_t i = 0; i < N; i += 2)
+            terms.push_back(i + 1 < N ? fma(c(k[i + 1]), x, c(k[i])) : c(k[i]));
+        Value* xp = mul(x, x);
+        while (terms.size() > 1) {
+            std::vector<Value*> next;
+            for (std::size_t i = 0; i < terms.size(); i += 2)
+                next.push_back(i + 1 < terms.size() ? fma(terms[i + 1], xp, terms[i]) : terms[i]);
+            terms.swap(next);
+            if (terms.size() > 1) xp = mul(xp, xp);
+        }
+        return terms[0];
     }
 
     /// 2^n for integer n (in the integer type) with -bias < n <= bias.
@@ -440,7 +460,7 @@ Value* pow_zero_base(Math& m, Value* a, Value* b) {
 /// 2^t = 2^n (1 + r Q(r)) with n = round(t). The double t = b log2|a| is
 /// within ~1e-11 relative of the exact value, far inside a float's 2^-24, so
 /// the result is within 1 ulp (tests/jit/test_vector_math.cpp).
-Value* pow_f32_(Math& mf, Value* a, Value* bv) {
+Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr) {
     llvm::IRBuilderBase& b = mf.b();
     llvm::Type* ft = a->getType();
     llvm::Type* dt = b.getDoubleTy();
@@ -458,19 +478,25 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv) {
     Value* f = md.sub(m, md.c(1.0));
     Value* s = md.div(f, md.add(f, md.c(2.0)));
     Value* z = md.mul(s, s);
-    Value* ln_m = md.fma(md.mul(s, z), md.poly(z, kPowLogR), md.add(s, s));
+    Value* ln_m = md.fma(md.mul(s, z), md.poly_estrin(z, kPowLogR), md.add(s, s));
     Value* log2_x = md.fma(ln_m, md.c(1.4426950408889634), k);
     // |a| = 0 and inf as log2 = -inf and +inf, so that the magnitude below
     // is C's for them too (0 or inf by the sign of b); 1^b = 1 for every b
     // (t = 0, where inf * 0 would give NaN). Beyond +-200 the float result
     // is inf or 0 either way.
     log2_x = md.sel(md.eq(x, md.c(0.0)), md.ninf(), md.sel(md.eq(x, md.inf()), md.inf(), log2_x));
+    if (ln_a) {
+        // log(a) from the same log2|a| (within 0.5 ulp before rounding):
+        // NaN for a < 0 and for NaN, -inf at +-0, inf at inf.
+        Value* ln = b.CreateFPTrunc(md.mul(log2_x, md.c(0.6931471805599453)), ft);
+        *ln_a = mf.sel(b.CreateOr(mf.lt(a, mf.c(0.0)), mf.uno(a)), mf.nan(), ln);
+    }
     Value* t = md.mul(log2_x, b.CreateFPExt(bv, dt));
     t = md.sel(md.eq(x, md.c(1.0)), md.c(0.0), t);
     t = md.clamp(t, -200.0, 200.0);
     auto [n, n_bits] = md.round_int(md.add(t, md.magic()));
     Value* r = md.sub(t, n);
-    Value* p = md.fma(md.mul(r, md.poly(r, kPowExp2Q)), md.c(1.0), md.c(1.0));
+    Value* p = md.fma(md.mul(r, md.poly_estrin(r, kPowExp2Q)), md.c(1.0), md.c(1.0));
     Value* res = b.CreateFPTrunc(md.flt(md.iadd(md.bits(p), md.shl(n_bits, 52))), ft);
 
     // C's rules for the sign, in float: an odd integer b keeps a's sign
@@ -835,6 +861,19 @@ std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llv
     b.clearFastMathFlags();
     vmath::Math m(b, x->getType());
     return vmath::exp_expm1_(m, x);
+}
+
+std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e) {
+    const bool f64 = a->getType()->getScalarType()->isDoubleTy();
+    if (f64 || vmath::choice(actjit::Op::Pow, false, vmath::function_isa(b.GetInsertBlock()->getParent())) !=
+                   vmath::Impl::inline_poly)
+        return {nullptr, nullptr};
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, a->getType());
+    llvm::Value* ln = nullptr;
+    llvm::Value* p = vmath::pow_f32_(m, a, e, &ln);
+    return {p, ln};
 }
 
 llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args) {

@@ -28,6 +28,12 @@ llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::Array
 /// where those are not inline polynomials.
 std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x);
 
+/// pow(a, e) and log(a) of one base, sharing log2|a|: the pow is bitwise
+/// emit_vector_math's, the log within 1 ulp (rounded from a double). Nullptrs
+/// where pow is not inline code (it is for f32 on AVX2); prepu's backward
+/// needs both.
+std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e);
+
 /// Make every external symbol the emitted code may call resolvable in `jit`
 /// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
 /// LLJIT.

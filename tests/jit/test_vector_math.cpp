@@ -284,6 +284,35 @@ TEST_CASE("vector math: pow with a runtime exponent follows C's pow", "[jit][vma
     check_pow<double>();
 }
 
+TEST_CASE("vector math: log(u) shared with pow(u, w) keeps log's accuracy and special cases", "[jit][vmath]") {
+    // Both arms of where() are computed (p is per feature, so the condition
+    // is not uniform and the loop is not versioned on it): the kernel needs
+    // pow(x, p) and log(x) of the same base. On AVX2 hosts the log comes from
+    // the pow's log2|x| (emit_pow_log); elsewhere it is the plain inline log.
+    for (const bool take_pow : {false, true}) {
+        actjit::KernelSpec spec;
+        spec.formula = actjit::parse_formula("where(p > 100, pow(x, p), log(x))");
+        spec.params = {{"p", actjit::ParamKind::PerFeature, false, 0.0}};
+        spec.dtype = DType::f32;
+        const auto k = actjit::compile_jit(spec);
+        std::vector<float> x = samples<float>();
+        std::vector<float> y(x.size());
+        const float p = take_pow ? 101.5f : 1.5f;
+        const float* params[] = {&p};
+        k.forward(x.data(), y.data(), static_cast<std::int64_t>(x.size()), 1, params);
+        double worst = 0;
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const long double ref = take_pow ? std::pow(static_cast<long double>(x[i]), static_cast<long double>(p))
+                                             : std::log(static_cast<long double>(x[i]));
+            const double d = ulps<float>(y[i], ref);
+            if (d > worst) worst = d, at = i;
+        }
+        INFO((take_pow ? "pow" : "log") << " worst " << worst << " ulp at x = " << x[at] << ", got " << y[at]);
+        CHECK(worst <= 4);
+    }
+}
+
 TEST_CASE("vector math: f32 pow is within 4 ulp over all magnitudes", "[jit][vmath]") {
     // Bases from a stride through the bit patterns of the positive and
     // negative floats (subnormals included), exponents from five ranges:
