@@ -1000,6 +1000,11 @@ int module_opt_level(const llvm::Module& m) {
     return 2;
 }
 
+/// Modules up to this many instructions after the first pipeline (the
+/// piecewise activations: relu 96, prelu 121; silu has 234) get their loops
+/// unswitched on the streaming-store test.
+constexpr std::size_t kUnswitchMaxInstructions = 160;
+
 void optimize_module(llvm::Module& m, int opt_level) {
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
@@ -1020,9 +1025,6 @@ void optimize_module(llvm::Module& m, int opt_level) {
         // Loop-invariant code out of the loops: what depends only on Shared
         // parameters and constants, and in the tiled loop on the feature
         // pattern too (brelu's parity mask, prepu's exponent per lane).
-        // Unswitching the loops on the (now invariant) streaming-store test
-        // (SimpleLoopUnswitch, non-trivial) was measured: no clear gain over
-        // the predictable branch, 25-35 % more compile time.
         fpm.addPass(llvm::createFunctionToLoopPassAdaptor(llvm::LICMPass(llvm::LICMOptions()),
                                                           /*UseMemorySSA=*/true));
         fpm.addPass(llvm::SimplifyCFGPass());
@@ -1030,6 +1032,23 @@ void optimize_module(llvm::Module& m, int opt_level) {
     llvm::ModulePassManager mpm;
     mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
     mpm.run(m, mam);
+
+    // Kernels as small as relu's (a load, a compare or two, a store) are
+    // slowed by the streaming-store test, invariant as it is: there the
+    // loops are unswitched on it (one copy per outcome). Only there: the
+    // pass and the copies cost 25-35 % more compile time, and larger loop
+    // bodies do not notice the branch.
+    std::size_t insts = 0;
+    for (const llvm::Function& f : m) insts += f.getInstructionCount();
+    if (opt_level > 0 && insts <= kUnswitchMaxInstructions) {
+        llvm::FunctionPassManager small;
+        small.addPass(llvm::createFunctionToLoopPassAdaptor(llvm::SimpleLoopUnswitchPass(/*NonTrivial=*/true),
+                                                            /*UseMemorySSA=*/true));
+        small.addPass(llvm::SimplifyCFGPass());
+        llvm::ModulePassManager mpm2;
+        mpm2.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(small)));
+        mpm2.run(m, mam);
+    }
 }
 
 }  // namespace actjit::jit
