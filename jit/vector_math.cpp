@@ -496,7 +496,7 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr) {
     t = md.clamp(t, -200.0, 200.0);
     auto [n, n_bits] = md.round_int(md.add(t, md.magic()));
     Value* r = md.sub(t, n);
-    Value* p = md.fma(md.mul(r, md.poly_estrin(r, kPowExp2Q)), md.c(1.0), md.c(1.0));
+    Value* p = md.fma(r, md.poly_estrin(r, kPowExp2Q), md.c(1.0));
     Value* res = b.CreateFPTrunc(md.flt(md.iadd(md.bits(p), md.shl(n_bits, 52))), ft);
 
     // C's rules for the sign, in float: an odd integer b keeps a's sign
