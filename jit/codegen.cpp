@@ -542,20 +542,23 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
     });
     pow_shift_.clear();
     exp_pairs_.clear();
+    pow_logs_.clear();
     {
-        std::unordered_set<const Node*> exps, expm1s;
+        // One pass over the needed nodes finds what shares work: exp(u) with
+        // expm1(u), pow(u, w + 1) with pow(u, w), and log(u) with pow(u, w).
+        std::unordered_set<const Node*> exps, expm1s, logs;
+        std::map<std::pair<const Node*, const Node*>, Expr> pows;  // (base, exponent) -> pow node
+        std::vector<Expr> pow_order;                               // the same, in visiting order
         visit_needed(roots, [&](const Expr& e) {
             if (e.op() == Op::Exp) exps.insert(e.arg(0).get());
             if (e.op() == Op::Expm1) expm1s.insert(e.arg(0).get());
+            if (e.op() == Op::Log) logs.insert(e.arg(0).get());
+            if (e.op() == Op::Pow && !e.arg(1).is_const() &&
+                pows.emplace(std::pair{e.arg(0).get(), e.arg(1).get()}, e).second)
+                pow_order.push_back(e);
         });
         for (const Node* u : exps)
             if (expm1s.count(u)) exp_pairs_.emplace(u, std::pair<Value*, Value*>{nullptr, nullptr});
-    }
-    {
-        std::map<std::pair<const Node*, const Node*>, Expr> pows;  // (base, exponent) -> pow node
-        visit_needed(roots, [&](const Expr& e) {
-            if (e.op() == Op::Pow && !e.arg(1).is_const()) pows.emplace(std::pair{e.arg(0).get(), e.arg(1).get()}, e);
-        });
         for (const auto& [key, p] : pows) {
             const Expr& w1 = p.arg(1);
             if (w1.op() != Op::Add) continue;
@@ -564,17 +567,10 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
                     if (auto it = pows.find({key.first, w1.arg(1 - i).get()}); it != pows.end())
                         pow_shift_.emplace(p.get(), it->second);
         }
-    }
-    pow_logs_.clear();
-    {
-        std::unordered_set<const Node*> logs;
-        std::vector<Expr> pows;
-        visit_needed(roots, [&](const Expr& e) {
-            if (e.op() == Op::Log) logs.insert(e.arg(0).get());
-            if (e.op() == Op::Pow && !e.arg(1).is_const() && !pow_shift_.count(e.get())) pows.push_back(e);
-        });
-        for (const Expr& p : pows)
-            if (logs.count(p.arg(0).get())) pow_logs_.emplace(p.arg(0).get(), PowLog{p, nullptr});
+        // The pow emitted as a transcendental (not u * u^w) brings log2|u|.
+        for (const Expr& p : pow_order)
+            if (!pow_shift_.count(p.get()) && logs.count(p.arg(0).get()))
+                pow_logs_.emplace(p.arg(0).get(), PowLog{p, nullptr});
     }
     std::unordered_map<const Node*, Value*> memo;
     auto emit_all = [&](std::span<const Expr> sub) {

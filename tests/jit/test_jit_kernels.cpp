@@ -290,7 +290,7 @@ TEST_CASE("streaming (non-temporal) stores give the same bits, aligned or not", 
     std::vector<float> storage(4 * 4096 + 64);
     float* base = storage.data() + (16 - reinterpret_cast<std::uintptr_t>(storage.data()) % 64 / 4) % 16;  // 64-byte aligned
     for (const char* name : {"silu", "prepu", "soft_exponential", "relu"}) {
-        for (int width : {0, 1, 4, 32}) {  // host (16), scalar, SSE-sized, wider than a register
+        for (int width : {0, 1, 4, 32}) {  // host (16 or 8), scalar, SSE-sized, wider than a register
             const Activation* a = find_activation(name);
             REQUIRE(a);
             const KernelSpec spec = KernelSpec::from_catalog(*a, DType::f32);
