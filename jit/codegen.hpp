@@ -32,10 +32,14 @@ struct CodegenTarget {
     int vector_bits = 128; // widest vector register the target has
 };
 
+/// Which kernels a module holds. The engine compiles forward and backward as
+/// two modules, on two threads where the host has the cores (docs/JIT.md).
+enum class KernelPart { forward, backward, both };
+
 /// Build the module. Verifies it; a broken module is an InternalError.
 std::unique_ptr<llvm::Module> emit_kernel_module(llvm::LLVMContext& ctx, const LoweredKernel& k,
                                                  const CodegenTarget& target, const llvm::DataLayout& dl,
-                                                 const std::string& module_id);
+                                                 const std::string& module_id, KernelPart part = KernelPart::both);
 
 /// Our pipeline (the IR is vectorized already: a few cheap function passes).
 /// opt_level 0 runs only mem2reg. Never throws.

@@ -24,6 +24,10 @@ struct EngineOptions {
     std::string cache_dir;
     /// Most kernels kept in the in-memory cache (least recently used go first).
     std::size_t max_cached_kernels = 1024;
+    /// Compile a kernel's forward and backward on two threads at once (only
+    /// where the host has more than one core): a cold compile takes about
+    /// the longer of the two instead of their sum.
+    bool parallel_compile = true;
 };
 
 struct CacheStats {

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -182,31 +183,81 @@ TEST_CASE("the on-disk object cache", "[jit][engine][disk]") {
         check_works(first.compile(spec));
         CHECK(first.stats().disk_hits == 0);
     }
-    std::size_t files = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir.path)) files += e.path().extension() == ".o";
-    CHECK(files == 1);
+    // One object for the forward, one for the backward.
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path))
+        if (e.path().extension() == ".o") files.push_back(e.path());
+    REQUIRE(files.size() == 2);
     {
         Engine second(opts);
         const Kernel k = second.compile(spec);
         CHECK(second.stats().disk_hits == 1);
         check_works(k);
     }
-    // A corrupt file is ignored: the kernel is compiled again.
-    for (const auto& e : std::filesystem::directory_iterator(dir.path)) {
-        std::ofstream out(e.path(), std::ios::binary | std::ios::trunc);
+    const auto corrupt = [](const std::filesystem::path& p) {
+        std::ofstream out(p, std::ios::binary | std::ios::trunc);
         out << "actjit-object-v1\ngarbage";
-    }
+    };
+    // A corrupt file is ignored: that half is compiled again (and stored
+    // again), the other comes from the disk; not a disk hit.
+    corrupt(files[0]);
     {
         Engine third(opts);
         const Kernel k = third.compile(spec);
         CHECK(third.stats().disk_hits == 0);
         check_works(k);
     }
+    {
+        Engine again(opts);
+        check_works(again.compile(spec));
+        CHECK(again.stats().disk_hits == 1);  // the recompiled half was stored
+    }
+    for (const auto& f : files) corrupt(f);
+    {
+        Engine fourth(opts);
+        const Kernel k = fourth.compile(spec);
+        CHECK(fourth.stats().disk_hits == 0);
+        check_works(k);
+    }
     // An unusable directory means no disk cache, not an error.
     EngineOptions bad;
     bad.cache_dir = "/proc/actjit-no-such-dir";
-    Engine fourth(bad);
-    check_works(fourth.compile(spec));
+    Engine fifth(bad);
+    check_works(fifth.compile(spec));
+}
+
+TEST_CASE("forward and backward compile on one thread or two alike", "[jit][engine]") {
+    // parallel_compile off: both halves on the calling thread. The kernels
+    // must agree with the reference and give the same bits either way.
+    for (const char* name : {"relu", "prepu", "gelu"}) {
+        INFO(name);
+        const auto spec = KernelSpec::from_catalog(*find_activation(name));
+        EngineOptions serial;
+        serial.parallel_compile = false;
+        Engine one(serial), two;
+        const Kernel a = one.compile(spec), b = two.compile(spec);
+        check_works(a);
+        check_works(b);
+        const auto d = make_data<float>(spec, 7, 33, 7, /*specials=*/true);
+        std::vector<const float*> params;
+        for (const auto& p : d.params) params.push_back(p.data());
+        const auto run = [&](const Kernel& k) {
+            std::vector<float> y(d.x.size()), dx(d.x.size());
+            std::vector<std::vector<float>> grads;
+            std::vector<float*> gp;
+            for (const ParamBinding* t : spec.trainable_params())
+                grads.emplace_back(t->kind == ParamKind::PerFeature ? d.cols : 1);
+            for (auto& g : grads) gp.push_back(g.data());
+            k.forward(d.x.data(), y.data(), d.rows, d.cols, params);
+            k.backward(d.x.data(), d.dy.data(), dx.data(), d.rows, d.cols, params, gp);
+            for (auto& g : grads) y.insert(y.end(), g.begin(), g.end());
+            y.insert(y.end(), dx.begin(), dx.end());
+            return y;
+        };
+        const std::vector<float> ra = run(a), rb = run(b);
+        REQUIRE(ra.size() == rb.size());
+        CHECK(std::memcmp(ra.data(), rb.data(), ra.size() * sizeof(float)) == 0);
+    }
 }
 
 TEST_CASE("emit prints optimized IR and assembly", "[jit][engine][emit]") {
@@ -214,6 +265,7 @@ TEST_CASE("emit prints optimized IR and assembly", "[jit][engine][emit]") {
     const std::string ir = Engine::global().emit(spec, EmitKind::llvm);
     CHECK(ir.find("define void @actjit_fwd") != std::string::npos);
     CHECK(ir.find("define void @actjit_bwd") != std::string::npos);
+    CHECK(ir.find("define void @actjit_fwd") < ir.find("define void @actjit_bwd"));  // the two modules in order
     CHECK(ir.find("llvm.masked.store") != std::string::npos);  // the masked tail
     JitOptions o;
     o.vector_width = 8;
