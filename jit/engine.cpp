@@ -38,6 +38,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -443,8 +444,13 @@ ImplPtr Engine::Impl::build(const KernelSpec& spec, const jit::Target& target, b
         return {addr->getValue(), {}};
     };
     std::future<std::pair<std::uint64_t, std::string>> bwd_async;
-    if (parts[0].compiled && parts[1].compiled && core->parallel_compile)
-        bwd_async = std::async(std::launch::async, lookup, jit::kBackwardName);
+    if (parts[0].compiled && parts[1].compiled && core->parallel_compile) {
+        try {
+            bwd_async = std::async(std::launch::async, lookup, jit::kBackwardName);
+        } catch (const std::system_error&) {
+            // No thread to be had: the backward compiles after the forward.
+        }
+    }
     auto fwd = lookup(jit::kForwardName);
     auto bwd = bwd_async.valid() ? bwd_async.get() : lookup(jit::kBackwardName);
     if (!fwd.second.empty() || !bwd.second.empty())
