@@ -212,3 +212,56 @@ TEST_CASE("span loops with vmath match the scalar libm evaluation", "[dsl][vmath
         }
     }
 }
+
+namespace {
+/// Span results equal to the scalar evaluation bit for bit (NaN for NaN):
+/// for formulas of comparisons, logic and selects, which round nothing.
+template <class T, class E>
+void span_equals_scalar(const char* name, E e) {
+    INFO(name);
+    std::vector<T> xs;
+    for (int i = -400; i <= 400; ++i) xs.push_back(static_cast<T>(i * 0.0125));
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    for (T s : {T(0), T(-0.0), inf, -inf, nan, -nan, std::numeric_limits<T>::denorm_min(), T(1e30), T(-1e30)})
+        xs.push_back(s);
+    std::vector<T> ys(xs.size()), dys(xs.size(), T(1)), dxs(xs.size());
+    forward(e, std::span<const T>(xs), std::span<T>(ys));
+    backward(e, std::span<const T>(xs), std::span<const T>(dys), std::span<T>(dxs));
+    const auto de = d(e, x);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        INFO("x = " << xs[i]);
+        const T yf = e(xs[i], params()), yb = de(xs[i], params());
+        using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+        CHECK(((ys[i] != ys[i] && yf != yf) || std::bit_cast<Bits>(ys[i]) == std::bit_cast<Bits>(yf)));
+        CHECK(((dxs[i] != dxs[i] && yb != yb) || dxs[i] == yb));
+    }
+}
+}  // namespace
+
+// The span loops compute every select as a bit-mask blend and every
+// comparison and logical operation without branches (so that they vectorize
+// without AVX-512); they must still give exactly the scalar values, NaN and
+// infinities included.
+TEST_CASE("span loops: comparisons, logic and selects as the scalar evaluation", "[dsl][vmath][span]") {
+    const auto logic = where((x > 0.5_c && !(x >= 2_c)) || x == -1_c, min(x, 1_c), max(abs(x), sign(x)));
+    const auto clamped = clamp(x * 3_c, -2_c, 2_c) + where(x != x, 7_c, x <= 0_c);
+    const auto lo = min(0.25_c, x);  // NaN in the second operand
+    const auto hi = max(-0.25_c, x);
+    const auto truthy = where(x * 2_c, 1_c, -1_c);            // a condition that may be NaN or 0
+    const auto piecewise = where(x < -1_c, 0_c, where(x < 1_c, (x + 1_c) * (x + 1_c) / 4_c, x));
+    for (int twice = 0; twice < 2; ++twice) {
+        SECTION(twice ? "double" : "float") {
+            auto run = [&]<class T>(T) {
+                span_equals_scalar<T>("logic", logic);
+                span_equals_scalar<T>("clamped", clamped);
+                span_equals_scalar<T>("min", lo);
+                span_equals_scalar<T>("max", hi);
+                span_equals_scalar<T>("truthy", truthy);
+                span_equals_scalar<T>("piecewise", piecewise);
+                span_equals_scalar<T>("relu", relu(x));
+                span_equals_scalar<T>("hardtanh", where(x <= -1_c, -1_c, where(x >= 1_c, 1_c, x)));
+            };
+            if (twice) run(0.0); else run(0.0f);
+        }
+    }
+}

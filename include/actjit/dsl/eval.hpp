@@ -333,9 +333,43 @@ ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, std::int64_t
 
 /// One node (a function, not a lambda, so that it can be forced inline: a
 /// call left in a span loop's body stops the vectorizer).
+template <class E>
+inline constexpr bool is_comparison = false;
+template <Op C, class L, class R>
+inline constexpr bool is_comparison<node<C, L, R>> =
+    C == Op::Lt || C == Op::Le || C == Op::Gt || C == Op::Ge || C == Op::Eq || C == Op::Ne;
+
+template <Op C, class T>
+ACTJIT_VMATH_INLINE constexpr bool compare(T a, T b) {
+    if constexpr (C == Op::Lt) return a < b;
+    else if constexpr (C == Op::Le) return a <= b;
+    else if constexpr (C == Op::Gt) return a > b;
+    else if constexpr (C == Op::Ge) return a >= b;
+    else if constexpr (C == Op::Eq) return a == b;
+    else return a != b;
+}
+
+template <class Ops, Op C, class L, class R, class T, class P>
+ACTJIT_VMATH_INLINE constexpr bool evaluate_comparison(node<C, L, R>, T xv, const P& ps, std::int64_t feature_index) {
+    return compare<C>(evaluate_with<Ops>(L{}, xv, ps, feature_index), evaluate_with<Ops>(R{}, xv, ps, feature_index));
+}
+
 template <class Ops, Op O, class... A, class T, class P>
 ACTJIT_VMATH_INLINE constexpr T evaluate_node(node<O, A...>, T xv, const P& ps, std::int64_t feature_index) {
-    return Ops::template apply<O, T>(evaluate_with<Ops>(A{}, xv, ps, feature_index)...);
+    if constexpr (O == Op::Where && requires { requires Ops::select_on_comparison; }) {
+        // where(l < r, a, b) as one select on the comparison: going through
+        // the 1.0 / 0.0 of the comparison and back costs the span loops
+        // two compares and two selects a vector where one of each is enough.
+        using Cond = arg_t<0, node<O, A...>>;
+        if constexpr (is_comparison<Cond>)
+            return Ops::select(evaluate_comparison<Ops>(Cond{}, xv, ps, feature_index),
+                               evaluate_with<Ops>(arg_t<1, node<O, A...>>{}, xv, ps, feature_index),
+                               evaluate_with<Ops>(arg_t<2, node<O, A...>>{}, xv, ps, feature_index));
+        else
+            return Ops::template apply<O, T>(evaluate_with<Ops>(A{}, xv, ps, feature_index)...);
+    } else {
+        return Ops::template apply<O, T>(evaluate_with<Ops>(A{}, xv, ps, feature_index)...);
+    }
 }
 
 /// evaluate() with the operations of Ops.
@@ -377,12 +411,13 @@ constexpr T evaluate(E, T xv, const P& ps = {}, std::int64_t feature_index = 0) 
 
 namespace detail {
 
-/// Whether the span loops use vmath.hpp. GCC if-converts its selects (and
-/// so vectorizes the loops) only with AVX-512's masks under the default
-/// -ftrapping-math; elsewhere the scalar vmath code is slower than libm's.
+/// Whether the span loops use vmath.hpp: where the loops vectorize, which
+/// with GCC 12 takes AVX-512, or AVX2 with FMA (every select a bit-mask
+/// blend, no 64-bit arithmetic shift or int64 conversion: docs/DSL.md). On
+/// SSE2 the loops stay scalar and libm is faster than scalar vmath code.
 /// Define ACTJIT_DSL_VMATH to 0 or 1 to choose.
 #ifndef ACTJIT_DSL_VMATH
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #define ACTJIT_DSL_VMATH 1
 #else
 #define ACTJIT_DSL_VMATH 0
@@ -392,10 +427,36 @@ namespace detail {
 /// The operations of the span loops: apply() with the vectorizable vmath.hpp
 /// functions.
 struct span_ops {
+    static constexpr bool select_on_comparison = ACTJIT_DSL_VMATH;
+    template <class T>
+    ACTJIT_VMATH_INLINE static T select(bool c, T a, T b) {
+        return vmath::detail::blend(c, a, b);
+    }
     template <Op O, class T>
     ACTJIT_VMATH_INLINE static T apply(T a, T b = 0, T c = 0) {
+        using vmath::detail::blend;
+        // Every select is a bit-mask blend and every condition is computed
+        // with & and |: GCC turns ?: and && into branches, which
+        // -ftrapping-math then keeps from being if-converted without
+        // AVX-512's masks (the loop stays scalar).
+        const auto truth = [](bool v) { return blend(v, T(1), T(0)); };
+        const auto truthy = [](T v) { return (v != T(0)) & (v == v); };
         if constexpr (!ACTJIT_DSL_VMATH) return detail::apply<O, T>(a, b, c);
-        else if constexpr (O == Op::Where) return vmath::detail::blend(truthy(a), b, c);  // no arm sunk into a branch
+        else if constexpr (O == Op::Where) return blend(truthy(a), b, c);  // no arm sunk into a branch
+        else if constexpr (O == Op::Lt) return truth(a < b);
+        else if constexpr (O == Op::Le) return truth(a <= b);
+        else if constexpr (O == Op::Gt) return truth(a > b);
+        else if constexpr (O == Op::Ge) return truth(a >= b);
+        else if constexpr (O == Op::Eq) return truth(a == b);
+        else if constexpr (O == Op::Ne) return truth(a != b);
+        else if constexpr (O == Op::And) return truth(truthy(a) & truthy(b));
+        else if constexpr (O == Op::Or) return truth(truthy(a) | truthy(b));
+        else if constexpr (O == Op::Not) return truth(!truthy(a));
+        else if constexpr (O == Op::Abs) return vmath::detail::abs(a);
+        else if constexpr (O == Op::Sign) return blend(a != a, a, truth(a > T(0)) - truth(a < T(0)));
+        else if constexpr (O == Op::Min) return blend((a != a) | (b != b), detail::quiet_nan<T>(), blend(b < a, b, a));
+        else if constexpr (O == Op::Max) return blend((a != a) | (b != b), detail::quiet_nan<T>(), blend(b > a, b, a));
+        else if constexpr (O == Op::Clamp) return apply<Op::Min, T>(apply<Op::Max, T>(a, b), c);
         else if constexpr (O == Op::Exp) return vmath::exp(a);
         else if constexpr (O == Op::Expm1) return vmath::expm1(a);
         else if constexpr (O == Op::Log) return vmath::log(a);

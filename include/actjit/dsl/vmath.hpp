@@ -21,6 +21,7 @@
 #include <actjit/detail/poly_tables.hpp>
 
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -107,8 +108,8 @@ inline T blend(bool c, T a, T b) {
 
 template <class T>
 inline T clamp(T x, T lo, T hi) {  // NaN stays NaN
-    const T y = x < lo ? lo : x;
-    return y > hi ? hi : y;
+    const T y = blend(x < lo, lo, x);
+    return blend(y > hi, hi, y);
 }
 
 /// 2^n for -bias < n <= bias (integer arithmetic on unsigned: garbage n from
@@ -174,7 +175,7 @@ inline T expm1_raw(T x) {
     const I n = red.ni < I(Tr::bias) ? red.ni : I(Tr::bias);
     const T t = pow2i<T>(n);
     const T res = fmadd(t, pm1, t - T(1));
-    return res * (n == red.ni ? T(1) : T(2));
+    return res * blend(n == red.ni, T(1), T(2));
 }
 
 /// log(1 + f) and e with x = 2^e (1 + f), 1 + f in [sqrt(1/2), sqrt(2)),
@@ -183,14 +184,21 @@ template <class T>
 inline T log_core(T x) {
     using Tr = traits<T>;
     using U = typename Tr::U;
-    using I = typename Tr::I;
     const bool sub = std::bit_cast<U>(x) < std::bit_cast<U>(Tr::min_normal);  // bits: see log_specials
     const T scaled = x * Tr::sub_scale;  // unconditionally: a conditional multiply blocks if-conversion
-    const T xs = sub ? scaled : x;
-    const I eadj = sub ? I(-Tr::mant) : I(0);
+    const T xs = blend(sub, scaled, x);
     const U off = std::bit_cast<U>(Tr::sqrt_half);
     const U ix = std::bit_cast<U>(xs) - off;
-    const I e = static_cast<I>(static_cast<I>(ix) >> Tr::mant) + eadj;
+    // e = ix >> mant, arithmetic, made of unsigned operations only (AVX2
+    // has no 64-bit arithmetic shift and no packed int64 -> double
+    // conversion): ix + 2^(bits-2) is never negative, its logical shift is
+    // e + kOffE, and OR-ing that into the mantissa of 2^mant gives it as T.
+    constexpr U kOff = U(1) << (sizeof(U) * 8 - 2);
+    constexpr U kOffE = kOff >> Tr::mant;
+    constexpr T kTwoMant = static_cast<T>(U(1) << Tr::mant);
+    const U eb = (ix + kOff) >> Tr::mant;
+    const T ef = (std::bit_cast<T>(eb | std::bit_cast<U>(kTwoMant)) - (kTwoMant + static_cast<T>(kOffE))) +
+                 blend(sub, T(-Tr::mant), T(0));
     const U mbits = (ix & ((U(1) << Tr::mant) - 1)) + off;
     const T f = std::bit_cast<T>(mbits) - T(1);  // exact
     T l;
@@ -204,7 +212,6 @@ inline T log_core(T x) {
         const T tz = z * poly(z, kLogR64);
         l = f - (hfsq - s * (hfsq + tz));
     }
-    const T ef = static_cast<T>(e);
     return fmadd(ef, Tr::ln2_hi, fmadd(ef, Tr::ln2_lo, l));
 }
 
@@ -238,7 +245,11 @@ inline T exp(T x) {
     const detail::reduced<T> red = detail::reduce_ln2(detail::clamp(x, Tr::exp_lo, Tr::exp_hi));
     const T p = detail::expm1_poly(red.r) + T(1);
     // Two scalings so subnormal results round once and n = bias + 1 overflows.
-    const auto n1 = static_cast<typename Tr::I>(red.ni >> 1);
+    // n1 = floor(ni / 2) by a logical shift (|ni| < 2^11 here; AVX2 has no
+    // 64-bit arithmetic shift).
+    using U = typename Tr::U;
+    constexpr U kOff = U(1) << 20;
+    const auto n1 = static_cast<typename Tr::I>(((static_cast<U>(red.ni) + kOff) >> 1) - (kOff >> 1));
     const auto n2 = static_cast<typename Tr::I>(red.ni - n1);
     return p * detail::pow2i<T>(n1) * detail::pow2i<T>(n2);
 }
@@ -265,7 +276,7 @@ inline T tanh(T x) {
     using Tr = detail::traits<T>;
     // tanh|x| = e / (e + 2), e = expm1(2|x|); rounds to 1 beyond tanh_sat.
     const T ax = detail::abs(x);
-    const T xc = ax > Tr::tanh_sat ? Tr::tanh_sat : ax;
+    const T xc = detail::blend(ax > Tr::tanh_sat, Tr::tanh_sat, ax);
     const T e = detail::expm1_raw(xc + xc);
     return detail::copysign(e / (e + T(2)), x);
 }
@@ -274,21 +285,21 @@ template <class T>
 inline T sigmoid(T x) {
     // t = e^-|x|: 1/(1+t) for x >= 0, t/(1+t) below (no overflow, no cancellation).
     const T t = vmath::exp(-detail::abs(x));
-    return (x >= T(0) ? T(1) : t) / (T(1) + t);
+    return detail::blend(x >= T(0), T(1), t) / (T(1) + t);
 }
 
 template <class T>
 inline T softplus(T x) {
     // max(x, 0) + log1p(e^-|x|); NaN reaches the result through log1p.
     const T t = vmath::exp(-detail::abs(x));
-    return (x > T(0) ? x : T(0)) + detail::log1p_raw(t, t + T(1));
+    return detail::blend(x > T(0), x, T(0)) + detail::log1p_raw(t, t + T(1));
 }
 
 /// erf for float (the JIT's scheme; double stays on libm in the span loops).
 inline float erf(float x) {
     const float ax = detail::abs(x);
     const float small = x * detail::poly(x * x, detail::kErfSmall32);
-    const float axc = ax > 3.92f ? 3.92f : ax;  // NaN passes
+    const float axc = detail::blend(ax > 3.92f, 3.92f, ax);  // NaN passes
     const float large = 1.0f - vmath::exp(detail::poly(axc, detail::kErfLarge32));
     const float res = detail::copysign(detail::blend(ax > 3.92f, 1.0f, large), x);
     return detail::blend(ax < 1.0f, small, res);
@@ -300,13 +311,15 @@ ACTJIT_VMATH_INLINE float pow(float af, float bf) {
     const double a = af, b = bf;
     const double inf = std::numeric_limits<double>::infinity();
     const bool big = !(detail::abs(b) < 16777216.0);  // |b| >= 2^24 (an even integer), inf or NaN
-    const std::int64_t bi = static_cast<std::int64_t>(detail::blend(big, 0.0, b));
-    const bool is_int = big | (static_cast<double>(bi) == b);  // | and &: no short-circuit branches
-    const bool odd = is_int & !big & ((bi & 1) != 0);
+    // Integer tests by floor, not by a conversion to int64: AVX2 has no
+    // packed double -> int64 conversion, so that kept the loops scalar there.
+    const double h = b * 0.5;                             // exact
+    const bool is_int = big | (std::floor(b) == b);       // | and &: no short-circuit branches
+    const bool odd = is_int & !big & (std::floor(h) != h);
     const double aa = detail::abs(a);
     double r = vmath::exp(b * vmath::log(aa));  // |a| = +inf, 0 and b = +-inf come out right here
     r = detail::blend(aa == 1.0, 1.0, r);  // (+-1)^(+-inf) = 1
-    r = detail::blend(aa == 0.0, b < 0 ? inf : 0.0, r);
+    r = detail::blend(aa == 0.0, detail::blend(b < 0, inf, 0.0), r);
     r = detail::blend(odd, detail::copysign(r, a), r);  // negative base, odd integer exponent
     r = detail::blend((a < 0) & (a != -inf) & !is_int, std::numeric_limits<double>::quiet_NaN(), r);
     r = detail::blend((a != a) | (b != b), a + b, r);
