@@ -13,7 +13,7 @@
 // the compiler's auto-vectorizer; in them exp, expm1, log, log1p, tanh,
 // sigmoid, softplus and float pow and erf use the branch-free vmath.hpp versions
 // (within 2 ulp of libm's) so that they vectorize too, where the target
-// has AVX-512 (see ACTJIT_DSL_VMATH).
+// has AVX-512 or AVX2 with FMA (see ACTJIT_DSL_VMATH).
 #pragma once
 
 #include <actjit/dsl/diff.hpp>
