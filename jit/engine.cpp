@@ -418,10 +418,9 @@ ImplPtr Engine::Impl::build(const KernelSpec& spec, const jit::Target& target, b
     // same (docs/JIT.md).
     struct Part {
         jit::KernelPart part;
-        const char* symbol;
-        bool compiled = false;
+        bool compiled = false;  // from IR (else from the disk cache)
     };
-    Part parts[2] = {{jit::KernelPart::forward, jit::kForwardName}, {jit::KernelPart::backward, jit::kBackwardName}};
+    Part parts[2] = {{jit::KernelPart::forward}, {jit::KernelPart::backward}};
     disk_hit = true;
     for (Part& p : parts) {
         const std::string part_key = key + (p.part == jit::KernelPart::forward ? "\nforward" : "\nbackward");
