@@ -6,7 +6,8 @@
 // parameters, their gradients summed (as the JIT's backward does; every
 // column holds the default value, so one sum stands for the per-feature
 // ones). Parameters are runtime values at their catalog defaults.
-// Activations that read the feature index (brelu) run row by row.
+// Activations that read the feature index (brelu) use the rows loops
+// (forward_rows, backward_rows: the feature index is the column).
 #include "bench_common.hpp"
 
 #include <actjit/dsl.hpp>
@@ -43,15 +44,12 @@ void run_et(benchmark::State& state, E e, P ps, std::size_t trainable, bool back
     for (auto _ : state) {
         if constexpr (uses_feature(E{})) {
             // Row-major [rows x kCols]: the feature index is the column.
-            const std::int64_t rows = n / kCols;
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t c = 0; c < kCols; ++c) {
-                    const std::int64_t i = r * kCols + c;
-                    if (backward)
-                        out.dx.data()[i] = in.dy.data()[i] * dsl::d(e, dsl::x)(in.x.data()[i], ps, c);
-                    else
-                        out.y.data()[i] = e(in.x.data()[i], ps, c);
-                }
+            if (!backward)
+                dsl::forward_rows(e, x, out.y.span(), kCols, ps);
+            else if (trainable == 0)
+                dsl::backward_rows(e, x, dy, out.dx.span(), kCols, ps);
+            else
+                dsl::backward_rows(e, x, dy, out.dx.span(), kCols, ps, std::span<double>(grads));
         } else if (!backward) {
             dsl::forward(e, x, out.y.span(), ps);
         } else if (trainable == 0) {

@@ -126,3 +126,80 @@ TEST_CASE("feature index and NaN semantics follow the interpreter", "[dsl][eval]
         CHECK(softsign(x)(v) == actjit::evaluate(to_expr(softsign(x)), v));
     }
 }
+
+// ---- Over [rows x cols]: the feature index is the column -----------------------
+
+namespace {
+// Reads the feature index: brelu's parity, and a parameter gradient that
+// depends on it.
+constexpr auto g = where(mod(feature, 2_c) == 0_c, relu(x), -relu(-x)) + s * x * (feature + 1_c);
+}  // namespace
+
+TEST_CASE("forward_rows and backward_rows give element (r, j) feature j", "[dsl][eval][span]") {
+    const double sv = 0.375;
+    const auto ps = params(s = sv);
+    for (std::int64_t cols : {1, 3, 8, 64, 67, 130}) {
+        INFO("cols = " << cols);
+        const std::int64_t rows = 5;
+        const std::vector<double> xd = grid(static_cast<std::size_t>(rows * cols) + 1);  // drop one: no 0 on the grid end
+        std::vector<double> xs(xd.begin(), xd.begin() + rows * cols), dy(xs.size()), y(xs.size()), dx(xs.size());
+        for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = std::cos(0.37 * static_cast<double>(i));
+        std::vector<double> grads(1, -1.0);
+        forward_rows(g, xs, y, cols, ps);
+        backward_rows(g, std::span<const double>(xs), std::span<const double>(dy), std::span<double>(dx), cols, ps,
+                      std::span<double>(grads));
+        double want_grad = 0;
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            const auto j = static_cast<std::int64_t>(i) % cols;
+            CHECK(dsltest::close(y[i], g(xs[i], ps, j), 4e-15, 1e-300));
+            CHECK(dsltest::close(dx[i], dy[i] * d(g, x)(xs[i], ps, j), 4e-15, 1e-300));
+            want_grad += dy[i] * d(g, s)(xs[i], ps, j);
+        }
+        CHECK(grads[0] == Approx(want_grad).epsilon(1e-12).margin(1e-12));
+        // The gradient is d/ds of sum dy * g: a finite difference agrees.
+        auto loss = [&](double s_) {
+            double l = 0;
+            for (std::size_t i = 0; i < xs.size(); ++i) l += dy[i] * g(xs[i], params(s = s_), static_cast<std::int64_t>(i) % cols);
+            return l;
+        };
+        CHECK(grads[0] == Approx((loss(sv + 1e-6) - loss(sv - 1e-6)) / 2e-6).epsilon(1e-6));
+        // Float spans, in place too.
+        std::vector<float> xf(xs.begin(), xs.end()), yf(xs.size());
+        forward_rows(g, std::span<const float>(xf), std::span<float>(yf), cols, ps);
+        forward_rows(g, std::span<const float>(xf), std::span<float>(xf), cols, ps);
+        for (std::size_t i = 0; i < xf.size(); ++i) {
+            const auto j = static_cast<std::int64_t>(i) % cols;
+            CHECK(dsltest::close(yf[i], g(static_cast<float>(xs[i]), ps, j), 5e-7, 1e-38));
+            CHECK(xf[i] == yf[i]);
+        }
+    }
+}
+
+TEST_CASE("forward_rows matches the catalog's brelu, feature by feature", "[dsl][eval][span]") {
+    const std::int64_t cols = 6;
+    std::vector<float> xs(48), ys(48);
+    for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 7) - 3.0f;
+    forward_rows(catalog::brelu, std::span<const float>(xs), std::span<float>(ys), cols);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const float xv = xs[i];
+        const bool even = (i % cols) % 2 == 0;
+        CHECK(ys[i] == (even ? std::max(xv, 0.0f) : std::min(xv, 0.0f)));
+    }
+}
+
+TEST_CASE("the rows functions reject bad shapes", "[dsl][eval][span][errors]") {
+    std::vector<double> a(12), b(12), c(11);
+    const auto ps = params(s = 1.0);
+    CHECK_THROWS_WITH(forward_rows(g, a, b, 0, ps), Catch::Contains("cols must be 1 to 2147483647, got 0"));
+    CHECK_THROWS_WITH(forward_rows(g, a, b, -3, ps), Catch::Contains("got -3"));
+    CHECK_THROWS_WITH(forward_rows(g, a, b, std::int64_t{1} << 31, ps), Catch::Contains("cols must be"));
+    CHECK_THROWS_WITH(forward_rows(g, a, b, 5, ps), Catch::Contains("12 elements are not rows of 5 columns"));
+    CHECK_THROWS_WITH(forward_rows(g, a, c, 4, ps), Catch::Contains("12 and 11"));
+    CHECK_THROWS_WITH(backward_rows(g, a, c, b, 4, ps), Catch::Contains("12 and 11"));
+    CHECK_THROWS_WITH(backward_rows(g, a, b, c, 4, ps), Catch::Contains("12 and 11"));
+    CHECK_THROWS_WITH(backward_rows(g, a, b, b, 5, ps), Catch::Contains("not rows of 5"));
+    std::vector<double> g2(2);
+    CHECK_THROWS_WITH(backward_rows(g, std::span<const double>(a), std::span<const double>(b), std::span<double>(b), 4,
+                                    ps, std::span<double>(g2)),
+                      Catch::Contains("1 parameters"));
+}

@@ -248,6 +248,7 @@ TEST_CASE("span loops: comparisons, logic and selects as the scalar evaluation",
     const auto lo = min(0.25_c, x);  // NaN in the second operand
     const auto hi = max(-0.25_c, x);
     const auto truthy = where(x * 2_c, 1_c, -1_c);            // a condition that may be NaN or 0
+    const auto floors = floor(x * 3.75_c) + mod(x, 1.5_c) * 0.5_c;  // -0, halves, huge, inf, NaN
     const auto piecewise = where(x < -1_c, 0_c, where(x < 1_c, (x + 1_c) * (x + 1_c) / 4_c, x));
     for (int twice = 0; twice < 2; ++twice) {
         SECTION(twice ? "double" : "float") {
@@ -257,6 +258,8 @@ TEST_CASE("span loops: comparisons, logic and selects as the scalar evaluation",
                 span_equals_scalar<T>("min", lo);
                 span_equals_scalar<T>("max", hi);
                 span_equals_scalar<T>("truthy", truthy);
+                span_equals_scalar<T>("floor", floor(x));
+                span_equals_scalar<T>("floors", floors);
                 span_equals_scalar<T>("piecewise", piecewise);
                 span_equals_scalar<T>("relu", relu(x));
                 span_equals_scalar<T>("hardtanh", where(x <= -1_c, -1_c, where(x >= 1_c, 1_c, x)));

@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
@@ -328,8 +329,10 @@ struct scalar_ops {
     }
 };
 
-template <class Ops, class E, class T, class P>
-ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, std::int64_t feature_index);
+// The feature index is any integer type: the span loops over rows pass an
+// int32 column index, which vectorizes into floats (int64 does not on AVX2).
+template <class Ops, class E, class T, class P, class F>
+ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, F feature_index);
 
 /// One node (a function, not a lambda, so that it can be forced inline: a
 /// call left in a span loop's body stops the vectorizer).
@@ -349,13 +352,13 @@ ACTJIT_VMATH_INLINE constexpr bool compare(T a, T b) {
     else return a != b;
 }
 
-template <class Ops, Op C, class L, class R, class T, class P>
-ACTJIT_VMATH_INLINE constexpr bool evaluate_comparison(node<C, L, R>, T xv, const P& ps, std::int64_t feature_index) {
+template <class Ops, Op C, class L, class R, class T, class P, class F>
+ACTJIT_VMATH_INLINE constexpr bool evaluate_comparison(node<C, L, R>, T xv, const P& ps, F feature_index) {
     return compare<C>(evaluate_with<Ops>(L{}, xv, ps, feature_index), evaluate_with<Ops>(R{}, xv, ps, feature_index));
 }
 
-template <class Ops, Op O, class... A, class T, class P>
-ACTJIT_VMATH_INLINE constexpr T evaluate_node(node<O, A...>, T xv, const P& ps, std::int64_t feature_index) {
+template <class Ops, Op O, class... A, class T, class P, class F>
+ACTJIT_VMATH_INLINE constexpr T evaluate_node(node<O, A...>, T xv, const P& ps, F feature_index) {
     if constexpr (O == Op::Where && requires { requires Ops::select_on_comparison; }) {
         // where(l < r, a, b) as one select on the comparison: going through
         // the 1.0 / 0.0 of the comparison and back costs the span loops
@@ -373,8 +376,8 @@ ACTJIT_VMATH_INLINE constexpr T evaluate_node(node<O, A...>, T xv, const P& ps, 
 }
 
 /// evaluate() with the operations of Ops.
-template <class Ops, class E, class T, class P>
-ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, std::int64_t feature_index) {
+template <class Ops, class E, class T, class P, class F>
+ACTJIT_VMATH_INLINE constexpr T evaluate_with(E, T xv, const P& ps, F feature_index) {
     if constexpr (is_lit<E>) {
         return static_cast<T>(E::value);
     } else if constexpr (std::is_same_v<E, input_t>) {
@@ -457,6 +460,8 @@ struct span_ops {
         else if constexpr (O == Op::Min) return blend((a != a) | (b != b), detail::quiet_nan<T>(), blend(b < a, b, a));
         else if constexpr (O == Op::Max) return blend((a != a) | (b != b), detail::quiet_nan<T>(), blend(b > a, b, a));
         else if constexpr (O == Op::Clamp) return apply<Op::Min, T>(apply<Op::Max, T>(a, b), c);
+        else if constexpr (O == Op::Floor && std::is_same_v<T, float>) return vmath::detail::floor(a);
+        else if constexpr (O == Op::Mod && std::is_same_v<T, float>) return a - b * vmath::detail::floor(a / b);
         else if constexpr (O == Op::Exp) return vmath::exp(a);
         else if constexpr (O == Op::Expm1) return vmath::expm1(a);
         else if constexpr (O == Op::Log) return vmath::log(a);
@@ -476,8 +481,8 @@ struct span_ops {
     }
 };
 
-template <class E, class T, class P>
-ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, std::int64_t feature_index) {
+template <class E, class T, class P, class F>
+ACTJIT_VMATH_INLINE T evaluate_span(E, T xv, const P& ps, F feature_index) {
     return evaluate_with<span_ops>(E{}, xv, ps, feature_index);
 }
 
@@ -570,6 +575,92 @@ ACTJIT_DSL_FLATTEN double param_gradient(std::span<const T> xs, std::span<const 
     for (double v : lanes) s += v;
     return s;
 }
+
+/// The number of rows of a row-major [rows x cols] span; throws unless
+/// cols >= 1 divides its length and fits the int32 feature index.
+inline std::size_t rows_of(const char* what, std::size_t n, std::int64_t cols) {
+    if (cols < 1 || cols > std::numeric_limits<std::int32_t>::max())
+        throw ValueError(std::string(what) + ": cols must be 1 to 2147483647, got " + std::to_string(cols));
+    if (n % static_cast<std::size_t>(cols) != 0)
+        throw ValueError(std::string(what) + ": " + std::to_string(n) + " elements are not rows of " +
+                         std::to_string(cols) + " columns");
+    return n / static_cast<std::size_t>(cols);
+}
+
+/// forward_loop over the rows of a row-major [rows x cols] tensor: element
+/// (r, j) has feature index j (an int32, so that it vectorizes).
+template <class E, class T, class P>
+void forward_rows_loop(std::span<const T> xs, std::span<T> ys, std::int64_t cols, const P& ps_arg) {
+    check_sizes("forward", xs.size(), ys.size());
+    const std::size_t rows = rows_of("forward", xs.size(), cols), c = static_cast<std::size_t>(cols);
+    const P ps = ps_arg;  // see forward_loop
+    if (static_cast<const void*>(xs.data()) == static_cast<const void*>(ys.data())) {  // in place
+        for (std::size_t r = 0; r < rows; ++r) {
+            T* yp = ys.data() + r * c;
+            blocked_loop(c, [&](std::size_t j) { yp[j] = evaluate_span(E{}, yp[j], ps, static_cast<std::int32_t>(j)); });
+        }
+        return;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* __restrict xp = xs.data() + r * c;
+        T* __restrict yp = ys.data() + r * c;
+        blocked_loop(c, [&](std::size_t j) { yp[j] = evaluate_span(E{}, xp[j], ps, static_cast<std::int32_t>(j)); });
+    }
+}
+
+template <class E, class T, class P>
+void backward_rows_loop(std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, std::int64_t cols,
+                        const P& ps_arg) {
+    check_sizes("backward", xs.size(), dys.size());
+    check_sizes("backward", xs.size(), dxs.size());
+    const std::size_t rows = rows_of("backward", xs.size(), cols), c = static_cast<std::size_t>(cols);
+    const P ps = ps_arg;  // see forward_loop
+    using D = decltype(d(E{}, x));
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* xp = xs.data() + r * c;
+        const T* dyp = dys.data() + r * c;
+        T* dxp = dxs.data() + r * c;
+        blocked_loop(c, [&](std::size_t j) {
+            dxp[j] = dyp[j] * evaluate_span(D{}, xp[j], ps, static_cast<std::int32_t>(j));
+        });
+    }
+}
+
+/// param_gradient over the rows of a [rows x cols] tensor: the same terms
+/// (element (r, j) with feature index j), added into lane (r cols + j) % 8
+/// in index order, so the sum is the one param_gradient gives when cols is
+/// a multiple of its block.
+template <class E, class T, class P, class Param>
+ACTJIT_DSL_FLATTEN double param_gradient_rows(std::span<const T> xs, std::span<const T> dys, std::int64_t cols,
+                                              const P& ps_arg) {
+    using D = decltype(d(E{}, Param{}));
+    const P ps = ps_arg;  // see forward_loop
+    const std::size_t rows = rows_of("backward", xs.size(), cols), c = static_cast<std::size_t>(cols);
+    constexpr std::size_t L = 8;
+    double lanes[L] = {};
+    T terms[kBlock];
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* xp = xs.data() + r * c;
+        const T* dyp = dys.data() + r * c;
+        for (std::size_t j = 0; j < c; j += kBlock) {
+            const std::size_t m = c - j < kBlock ? c - j : kBlock;
+            if (m == kBlock) {
+                ACTJIT_DSL_VECTORIZE
+                for (std::size_t k = 0; k < kBlock; ++k)
+                    terms[k] = dyp[j + k] * evaluate_span(D{}, xp[j + k], ps, static_cast<std::int32_t>(j + k));
+            } else {
+                for (std::size_t k = 0; k < kBlock; ++k)
+                    terms[k] = k < m ? dyp[j + k] * evaluate_span(D{}, xp[j + k], ps, static_cast<std::int32_t>(j + k))
+                                     : T(0);
+            }
+            const std::size_t base = r * c + j;
+            for (std::size_t k = 0; k < m; ++k) lanes[(base + k) % L] += static_cast<double>(terms[k]);
+        }
+    }
+    double s = 0;
+    for (double v : lanes) s += v;
+    return s;
+}
 }  // namespace detail
 
 /// ys[i] = e(xs[i], ps, feature). ys may be xs (in place).
@@ -610,4 +701,51 @@ void backward(E e, std::span<const T> xs, std::span<const T> dys, std::span<T> d
     }(params_of_t<E>{});
 }
 
+
+// ---- Over a row-major [rows x cols] tensor --------------------------------------
+//
+// The same loops for a tensor whose element (r, j) belongs to feature j (the
+// layout of the JIT's kernels): formulas that read `feature` (brelu) then
+// run vectorized along each row instead of one element at a time. cols must
+// divide the spans' length; the parameters are the same scalars for every
+// feature (per-feature parameter vectors are the JIT's: actjit::compile).
+
+/// ys = e over the tensor, feature j for column j. ys may be xs (in place).
+template <expression E, class P = no_params>
+void forward_rows(E, std::span<const float> xs, std::span<float> ys, std::int64_t cols, const P& ps = {}) {
+    detail::forward_rows_loop<E, float>(xs, ys, cols, ps);
+}
+template <expression E, class P = no_params>
+void forward_rows(E, std::span<const double> xs, std::span<double> ys, std::int64_t cols, const P& ps = {}) {
+    detail::forward_rows_loop<E, double>(xs, ys, cols, ps);
+}
+
+/// dxs = dys * de/dx over the tensor.
+template <expression E, class P = no_params>
+void backward_rows(E, std::span<const float> xs, std::span<const float> dys, std::span<float> dxs, std::int64_t cols,
+                   const P& ps = {}) {
+    detail::backward_rows_loop<E, float>(xs, dys, dxs, cols, ps);
+}
+template <expression E, class P = no_params>
+void backward_rows(E, std::span<const double> xs, std::span<const double> dys, std::span<double> dxs,
+                   std::int64_t cols, const P& ps = {}) {
+    detail::backward_rows_loop<E, double>(xs, dys, dxs, cols, ps);
+}
+
+/// As above, and grads[k] = the sum over the whole tensor of dy * de/dp_k
+/// for each parameter p_k of e in param_names(e) order (overwritten, summed
+/// in double).
+template <expression E, class T, class P>
+void backward_rows(E e, std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, std::int64_t cols,
+                   const P& ps, std::span<double> grads) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "backward_rows: spans of float or double");
+    if (grads.size() != num_params<E>)
+        throw ValueError("backward_rows: grads has " + std::to_string(grads.size()) + " elements, the expression has " +
+                         std::to_string(num_params<E>) + " parameters");
+    backward_rows(e, xs, dys, dxs, cols, ps);
+    [&]<class... Param>(type_list<Param...>) {
+        std::size_t k = 0;
+        ((grads[k++] = detail::param_gradient_rows<E, T, P, Param>(xs, dys, cols, ps)), ...);
+    }(params_of_t<E>{});
+}
 }  // namespace actjit::dsl

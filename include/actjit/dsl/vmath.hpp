@@ -106,6 +106,17 @@ inline T blend(bool c, T a, T b) {
     return std::bit_cast<T>((std::bit_cast<U>(a) & m) | (std::bit_cast<U>(b) & ~m));
 }
 
+/// floor for float without std::floor, which GCC vectorizes only without
+/// -ftrapping-math: truncation through int32 where |x| < 2^23, x itself
+/// beyond (an integer already, or inf or NaN). floor(x) has the sign of x
+/// (floor(-0) = -0, floor(0.5) = +0), which copysign restores.
+inline float floor(float x) {
+    const bool small = abs(x) < 8388608.0f;
+    const float t = static_cast<float>(static_cast<std::int32_t>(blend(small, x, 0.0f)));
+    const float f = t - blend(t > x, 1.0f, 0.0f);
+    return blend(small, copysign(f, x), x);
+}
+
 template <class T>
 inline T clamp(T x, T lo, T hi) {  // NaN stays NaN
     const T y = blend(x < lo, lo, x);
@@ -311,11 +322,11 @@ ACTJIT_VMATH_INLINE float pow(float af, float bf) {
     const double a = af, b = bf;
     const double inf = std::numeric_limits<double>::infinity();
     const bool big = !(detail::abs(b) < 16777216.0);  // |b| >= 2^24 (an even integer), inf or NaN
-    // Integer tests by floor, not by a conversion to int64: AVX2 has no
-    // packed double -> int64 conversion, so that kept the loops scalar there.
-    const double h = b * 0.5;                             // exact
-    const bool is_int = big | (std::floor(b) == b);       // | and &: no short-circuit branches
-    const bool odd = is_int & !big & (std::floor(h) != h);
+    // |b| < 2^24 here converts to int32, which vectorizes on AVX2 (int64
+    // does not: no packed double -> int64 conversion before AVX-512DQ).
+    const std::int32_t bi = static_cast<std::int32_t>(detail::blend(big, 0.0, b));
+    const bool is_int = big | (static_cast<double>(bi) == b);  // | and &: no short-circuit branches
+    const bool odd = is_int & !big & ((bi & 1) != 0);
     const double aa = detail::abs(a);
     double r = vmath::exp(b * vmath::log(aa));  // |a| = +inf, 0 and b = +-inf come out right here
     r = detail::blend(aa == 1.0, 1.0, r);  // (+-1)^(+-inf) = 1
