@@ -5,6 +5,7 @@
 //   double y = f(0.5, params(s = 0.25));          // or params("s"_p = 0.25)
 //   forward(f, xs, ys, params(s = 0.25));         // std::span<const float> -> std::span<float>
 //   backward(f, xs, dys, dxs, params(s = 0.25), grads);  // dx and d/ds summed
+//   forward_rows(f, xs, ys, cols, params(s = 0.25));      // [rows x cols]: feature = column
 //
 // The operations compute what the reference interpreter computes (the same
 // libm calls in float or double) except x^k for a constant integer k, which
