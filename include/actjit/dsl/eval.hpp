@@ -493,6 +493,12 @@ inline void check_sizes(const char* what, std::size_t n, std::size_t m) {
                          std::to_string(m) + " elements)");
 }
 
+inline void check_grads(const char* what, std::size_t got, std::size_t params) {
+    if (got != params)
+        throw ValueError(std::string(what) + ": grads has " + std::to_string(got) + " elements, the expression has " +
+                         std::to_string(params) + " parameters");
+}
+
 // The whole body inline (a call left in it stops the vectorizer), and for
 // GCC no code sinking: it moves the work of one arm of a select (pow under
 // relu's derivative, say) into a branch, which then blocks if-conversion.
@@ -692,9 +698,7 @@ template <expression E, class T, class P>
 void backward(E e, std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, const P& ps,
               std::span<double> grads, std::int64_t feature_index = 0) {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "backward: spans of float or double");
-    if (grads.size() != num_params<E>)
-        throw ValueError("backward: grads has " + std::to_string(grads.size()) + " elements, the expression has " +
-                         std::to_string(num_params<E>) + " parameters");
+    detail::check_grads("backward", grads.size(), num_params<E>);
     backward(e, xs, dys, dxs, ps, feature_index);
     [&]<class... Param>(type_list<Param...>) {
         std::size_t k = 0;
@@ -740,9 +744,7 @@ template <expression E, class T, class P>
 void backward_rows(E e, std::span<const T> xs, std::span<const T> dys, std::span<T> dxs, std::int64_t cols,
                    const P& ps, std::span<double> grads) {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "backward_rows: spans of float or double");
-    if (grads.size() != num_params<E>)
-        throw ValueError("backward_rows: grads has " + std::to_string(grads.size()) + " elements, the expression has " +
-                         std::to_string(num_params<E>) + " parameters");
+    detail::check_grads("backward_rows", grads.size(), num_params<E>);
     backward_rows(e, xs, dys, dxs, cols, ps);
     [&]<class... Param>(type_list<Param...>) {
         std::size_t k = 0;
