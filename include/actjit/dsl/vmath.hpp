@@ -21,7 +21,6 @@
 #include <actjit/detail/poly_tables.hpp>
 
 #include <bit>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
