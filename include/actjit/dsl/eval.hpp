@@ -420,12 +420,18 @@ namespace detail {
 /// blend, no 64-bit arithmetic shift or int64 conversion: docs/DSL.md). On
 /// SSE2 the loops stay scalar and libm is faster than scalar vmath code.
 /// Define ACTJIT_DSL_VMATH to 0 or 1 to choose.
+/// Never under -ffast-math: vmath.hpp rounds with magic constants, (x + M)
+/// - M, which -fassociative-math folds away (exp off by 40 %); libm's calls
+/// vectorize there anyway (glibc's libmvec).
 #ifndef ACTJIT_DSL_VMATH
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))) && !defined(__FAST_MATH__)
 #define ACTJIT_DSL_VMATH 1
 #else
 #define ACTJIT_DSL_VMATH 0
 #endif
+#endif
+#if ACTJIT_DSL_VMATH && defined(__FAST_MATH__)
+#error "ACTJIT_DSL_VMATH=1 needs IEEE arithmetic: -ffast-math folds away the rounding of vmath.hpp"
 #endif
 
 /// The operations of the span loops: apply() with the vectorizable vmath.hpp
