@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -224,6 +226,47 @@ TEST_CASE("the on-disk object cache", "[jit][engine][disk]") {
     bad.cache_dir = "/proc/actjit-no-such-dir";
     Engine fifth(bad);
     check_works(fifth.compile(spec));
+}
+
+TEST_CASE("a reused code generator writes the objects a fresh one writes", "[jit][engine][disk]") {
+    // The engine keeps each code generation pipeline for the next module.
+    // Whatever state a run leaves behind must not reach the next object: the
+    // objects of prepu compiled first by a fresh engine and compiled after
+    // 12 other kernels (both halves on one thread, so one pipeline makes
+    // them all) are the same bytes, and the kernels work.
+    const auto objects = [](const std::filesystem::path& dir) {
+        std::map<std::string, std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            std::ifstream in(e.path(), std::ios::binary);
+            out[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+        }
+        return out;
+    };
+    const auto prepu = KernelSpec::from_catalog(*find_activation("prepu"));
+    TempDir fresh_dir, used_dir;
+    EngineOptions fresh_opts, used_opts;
+    fresh_opts.cache_dir = fresh_dir.path.string();
+    used_opts.cache_dir = used_dir.path.string();
+    fresh_opts.parallel_compile = used_opts.parallel_compile = false;
+    {
+        Engine fresh(fresh_opts);
+        check_works(fresh.compile(prepu));
+    }
+    std::map<std::string, std::string> others;
+    {
+        Engine warm(used_opts);
+        for (const char* name : {"gelu", "relu", "mish", "soft_exponential", "elu", "brelu"}) {
+            check_works(warm.compile(KernelSpec::from_catalog(*find_activation(name))));
+        }
+        others = objects(used_dir.path);
+        check_works(warm.compile(prepu));
+    }
+    REQUIRE(others.size() == 12);
+    std::map<std::string, std::string> reused = objects(used_dir.path);
+    for (const auto& [name, bytes] : others) reused.erase(name);
+    const std::map<std::string, std::string> first = objects(fresh_dir.path);
+    REQUIRE(first.size() == 2);
+    CHECK(reused == first);
 }
 
 TEST_CASE("forward and backward compile on one thread or two alike", "[jit][engine]") {
