@@ -3,9 +3,10 @@
 //
 // Building the session (Engine::Engine), in steps:
 //   1. JITTargetMachineBuilder::detectHost: the host triple, CPU, features.
-//   2. LLJITBuilder with our compile function: a pool of TargetMachines (one
-//      per concurrent compile) feeding SimpleCompiler, which reports every
-//      object to the disk cache.
+//   2. LLJITBuilder with our compile function: a pool of code generators (one
+//      per concurrent compile, each a TargetMachine and the machine-code
+//      pipeline it keeps from module to module), which reports every object
+//      to the disk cache.
 //   3. The IR transform layer runs our small optimization pipeline.
 //   4. Process symbols (libm, memset) are linked by default; the vector math
 //      library adds its symbols to the main JITDylib.
@@ -16,7 +17,7 @@
 // copy goes frees all of its memory.
 //
 // Thread safety: the LLJIT is safe for concurrent adds and lookups; each
-// module has its own ThreadSafeContext; TargetMachines are taken from a pool;
+// module has its own ThreadSafeContext; code generators are taken from a pool;
 // the kernel cache is guarded by a mutex, and concurrent compiles of one key
 // wait for a single compile (a shared_future in the cache entry).
 #include <actjit/jit.hpp>
