@@ -232,8 +232,8 @@ TEST_CASE("a reused code generator writes the objects a fresh one writes", "[jit
     // The engine keeps each code generation pipeline for the next module.
     // Whatever state a run leaves behind must not reach the next object: the
     // objects of prepu compiled first by a fresh engine and compiled after
-    // 12 other kernels (both halves on one thread, so one pipeline makes
-    // them all) are the same bytes, and the kernels work.
+    // six other kernels, twelve modules (both halves on one thread, so one
+    // pipeline makes them all), are the same bytes, and the kernels work.
     const auto objects = [](const std::filesystem::path& dir) {
         std::map<std::string, std::string> out;
         for (const auto& e : std::filesystem::directory_iterator(dir)) {
