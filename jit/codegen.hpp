@@ -30,6 +30,7 @@ struct CodegenTarget {
     std::string features;  // "target-features" of the functions
     int lanes = 1;         // vector width W in elements
     int vector_bits = 128; // widest vector register the target has
+    bool compact_lanes = true;  // JitOptions::compact_lanes
 };
 
 /// Which kernels a module holds. The engine compiles forward and backward as

@@ -23,6 +23,7 @@
 #include <actjit/jit.hpp>
 
 #include "codegen.hpp"
+#include "compact.hpp"
 #include "llvm.hpp"
 #include "lower.hpp"
 #include "vector_math.hpp"
@@ -86,7 +87,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 }
 
 /// Bump when generated code changes for the same key (invalidates disk caches).
-constexpr const char* kCodegenVersion = "codegen-5";
+constexpr const char* kCodegenVersion = "codegen-6";
 
 constexpr std::string_view kDiskMagic = "actjit-object-v1\n";
 
@@ -316,6 +317,7 @@ struct MemKey {
     DType dtype;
     int lanes, opt_level;
     std::string cpu;
+    bool compact_lanes;
 
     friend bool operator==(const MemKey&, const MemKey&) = default;
 };
@@ -332,12 +334,14 @@ struct MemKeyHash {
         mix(static_cast<std::size_t>(k.dtype));
         mix(static_cast<std::size_t>(k.lanes) * 31u + static_cast<std::size_t>(k.opt_level));
         mix(std::hash<std::string>{}(k.cpu));
+        mix(k.compact_lanes ? 1 : 0);
         return h;
     }
 };
 
 MemKey make_key(const KernelSpec& spec, const jit::Target& t) {
-    MemKey k{spec.formula.body, {}, {}, spec.dtype, t.codegen.lanes, t.opt_level, t.codegen.cpu};
+    MemKey k{spec.formula.body, {}, {}, spec.dtype, t.codegen.lanes, t.opt_level, t.codegen.cpu,
+             t.codegen.compact_lanes};
     for (const ParamBinding& b : spec.params) {
         k.names.emplace_back(b.name, b.kind);
         std::uint64_t v = 0;
@@ -373,9 +377,9 @@ struct Engine::Impl {
                                              const jit::Target& t, const std::string& key,
                                              jit::KernelPart part) const;
     std::string disk_key(const jit::LoweredKernel& k, const jit::Target& t) const {
-        return fmt::format("actjit {} llvm {} | {} | {} | {} | {} lanes | O{}\n{}", jit::kCodegenVersion,
+        return fmt::format("actjit {} llvm {} | {} | {} | {} | {} lanes | O{}{}\n{}", jit::kCodegenVersion,
                            LLVM_VERSION_STRING, t.codegen.triple, t.codegen.cpu, t.codegen.features, t.codegen.lanes,
-                           t.opt_level, k.canonical);
+                           t.opt_level, t.codegen.compact_lanes ? "" : " | no compaction", k.canonical);
     }
     void evict_locked();
 };
@@ -412,6 +416,7 @@ jit::Target Engine::Impl::resolve(const JitOptions& o) const {
         t.codegen.vector_bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx") ? 256 : 128;
     }
     t.codegen.lanes = o.vector_width;
+    t.codegen.compact_lanes = o.compact_lanes;
     return t;
 }
 
@@ -555,6 +560,7 @@ Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
 
     // 4. Vector math symbols (process symbols are linked by default).
     jit::check(jit::add_vector_math_symbols(*core->jit), "adding the vector math library");
+    jit::check(jit::add_compaction_symbols(*core->jit), "adding the lane compaction tables");
     impl_->core = std::move(core);
 }
 

@@ -876,6 +876,13 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm:
     return {p, ln};
 }
 
+llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e) {
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, a->getType());
+    return vmath::pow_zero_base(m, a, e);
+}
+
 llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args) {
     if (args.empty()) return nullptr;
     const bool f64 = args[0]->getType()->getScalarType()->isDoubleTy();

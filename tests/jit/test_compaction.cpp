@@ -1,0 +1,150 @@
+// Lane compaction (docs/JIT.md): pow(u, w) with a zero-prone base computed on
+// packed lanes gives the bits the unpacked kernel gives, and the values the
+// reference interpreter gives, across chunk boundaries, every loop shape and
+// the vector widths that compact; and it is used exactly where it applies.
+#include "jit_test_util.hpp"
+
+#include <actjit/catalog.hpp>
+#include <actjit/formula.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+using namespace actjit;
+using namespace actjit::test;
+
+namespace {
+
+bool host_has_avx2() {
+    const std::string t = Engine::global().target_description();
+    return t.find("avx2") != std::string::npos || t.find("avx512") != std::string::npos;
+}
+
+/// Equal bits, or both NaN.
+template <class T>
+bool same(T a, T b) {
+    if (std::isnan(a) && std::isnan(b)) return true;
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+/// Many exact zeros and -0 (the lanes that are not packed), every kind of
+/// lane pattern, and the special values.
+template <class T>
+void zero_heavy(KernelData<T>& d, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    for (auto& v : d.x) {
+        const auto pick = rng() % 8;
+        if (pick == 0) v = T(0);
+        if (pick == 1) v = -T(0);
+        if (pick == 2) v = -v;
+    }
+}
+
+struct Case {
+    const char* formula;
+    ParamKind kind;
+    double value;  // around which the parameters are drawn
+};
+
+template <class T>
+void check_case(const Case& c, DType dtype, int width, std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+    KernelSpec spec{parse_formula(c.formula), {}, dtype};
+    for (const ParamDecl& p : spec.formula.params) spec.params.push_back({p.name, c.kind, true, c.value});
+    JitOptions packed, plain;
+    packed.vector_width = plain.vector_width = width;
+    plain.compact_lanes = false;
+    const Kernel kp = compile_jit(spec, packed);
+    const Kernel ku = compile_jit(spec, plain);
+    INFO("formula " << c.formula << ", width " << width << ", shape " << rows << " x " << cols);
+
+    // The values of the reference interpreter (finite inputs: huge bases
+    // overflow float gradient sums that the double reference keeps).
+    auto r = make_data<T>(spec, rows, cols, seed, false);
+    zero_heavy(r, seed + 1);
+    const std::string mismatch = check_against_reference(kp, r, reference(spec, r));
+    INFO(mismatch);
+    CHECK(mismatch.empty());
+
+    // The bits of the kernel that does not compact, special values too.
+    auto d = make_data<T>(spec, rows, cols, seed + 2, true);
+    zero_heavy(d, seed + 3);
+    const auto n = d.x.size();
+    std::vector<const T*> params;
+    for (const auto& p : d.params) params.push_back(p.data());
+    std::vector<T> yp(n), yu(n), dxp(n), dxu(n);
+    kp.forward(d.x.data(), yp.data(), rows, cols, params);
+    ku.forward(d.x.data(), yu.data(), rows, cols, params);
+    std::vector<std::vector<T>> gp, gu;
+    std::vector<T*> gpp, gup;
+    for (const ParamBinding* b : spec.trainable_params()) {
+        const auto len = static_cast<std::size_t>(b->kind == ParamKind::PerFeature ? cols : 1);
+        gp.emplace_back(len);
+        gu.emplace_back(len);
+    }
+    for (std::size_t g = 0; g < gp.size(); ++g) {
+        gpp.push_back(gp[g].data());
+        gup.push_back(gu[g].data());
+    }
+    kp.backward(d.x.data(), d.dy.data(), dxp.data(), rows, cols, params, gpp);
+    ku.backward(d.x.data(), d.dy.data(), dxu.data(), rows, cols, params, gup);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad += !same(yp[i], yu[i]) + !same(dxp[i], dxu[i]);
+    for (std::size_t g = 0; g < gp.size(); ++g)
+        for (std::size_t j = 0; j < gp[g].size(); ++j) bad += !same(gp[g][j], gu[g][j]);
+    CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("compacted pows give the unpacked kernel's bits and the reference's values", "[jit][compact]") {
+    const Case cases[] = {
+        {"relu(x)^(softsign(s) + 1)", ParamKind::PerFeature, 0.5},  // prepu: pow, u * pow, log(u)
+        {"relu(x)^p", ParamKind::Shared, 1.3},                        // uniform exponent: not packed
+        {"max(x, 0)^(p * p + 0.5)", ParamKind::PerFeature, 0.7},
+        {"where(x < 0.5, 0, x - 0.5)^p + clamp(x, 0, 2)^q", ParamKind::PerFeature, 1.5},  // two compacted pows
+        {"where(x > 1, x, 0)^p * log(where(x > 1, x, 0))", ParamKind::Shared, -0.6},      // negative exponent
+    };
+    // Tiled (cols dividing 8), rows of one chunk or several per chunk, rows
+    // longer than a chunk, one long row, chunk boundaries +-1.
+    struct Sh {
+        std::int64_t rows, cols;
+    };
+    const Sh shapes[] = {{1, 1}, {1, 7}, {3, 17}, {130, 4}, {40, 64}, {9, 57}, {2, 600}, {1, 1025}, {171, 3}, {1, 513}};
+    std::uint32_t seed = 100;
+    for (const Case& c : cases)
+        for (const Sh s : shapes) {
+            for (int w : {0, 8, 16}) check_case<float>(c, DType::f32, w, s.rows, s.cols, seed++);
+            for (int w : {0, 4, 8}) check_case<double>(c, DType::f64, w, s.rows, s.cols, seed++);
+        }
+}
+
+TEST_CASE("lane compaction is used where it applies and only there", "[jit][compact]") {
+    auto ir = [](const char* text, JitOptions o = {}) {
+        KernelSpec spec{parse_formula(text), {}, DType::f32};
+        for (const ParamDecl& p : spec.formula.params) spec.params.push_back({p.name, ParamKind::PerFeature, true, 0.5});
+        return Engine::global().emit(spec, EmitKind::llvm, o);
+    };
+    auto compacts = [](const std::string& code) { return code.find("actjit_lane_compress") != std::string::npos; };
+    JitOptions off;
+    off.compact_lanes = false;
+    JitOptions sse2;
+    sse2.cpu = "x86-64";
+    if (!host_has_avx2()) {
+        // Without AVX2 nothing compacts (vpermps is AVX2).
+        CHECK_FALSE(compacts(ir("relu(x)^s")));
+        return;
+    }
+    CHECK(compacts(ir("relu(x)^(softsign(s) + 1)")));
+    CHECK(compacts(ir("where(x < 0, 0, x)^s")));
+    CHECK_FALSE(compacts(ir("relu(x)^(softsign(s) + 1)", off)));
+    CHECK_FALSE(compacts(ir("relu(x)^s", sse2)));      // 128-bit vectors
+    CHECK_FALSE(compacts(ir("abs(x)^s")));             // the base is rarely 0
+    CHECK_FALSE(compacts(ir("relu(x)^2.5 + s * x")));  // a constant exponent
+    JitOptions f64_narrow;
+    f64_narrow.vector_width = 2;
+    KernelSpec spec{parse_formula("relu(x)^s"), {{"s", ParamKind::PerFeature, true, 0.5}}, DType::f64};
+    CHECK_FALSE(compacts(Engine::global().emit(spec, EmitKind::llvm, f64_narrow)));  // 128 bits of doubles
+}
