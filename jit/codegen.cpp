@@ -198,6 +198,7 @@ private:
     struct Compacted {
         Expr pow;
         bool uniform_w = false;  // w is not packed: the same in every lane
+        bool positive = false;   // u > 0, +inf or NaN where packed: relu(v), max(v, 0)
         llvm::AllocaInst* u = nullptr;
         llvm::AllocaInst* w = nullptr;
         llvm::AllocaInst* result = nullptr;
@@ -315,6 +316,14 @@ void Emitter::compacted_chunk(const std::function<void()>& pass) {
     phase_ = Phase::collect;
     pass();
     phase_ = Phase::plain;
+    // The packed pows read whole vectors: the lanes past the last packed
+    // one are 1 (pow(1, 1), not stale data that may take a vector
+    // library's slow path).
+    for (const Compacted& c : compacted_) {
+        Value* pos = b_.CreateLoad(i64_, c.count);
+        for (llvm::AllocaInst* buf : {c.u, c.w})
+            if (buf) b_.CreateAlignedStore(splat(1.0), b_.CreateGEP(b_.getFloatTy(), buf, pos), llvm::Align(4));
+    }
     emit_packed_pows();
     for (const Compacted& c : compacted_) b_.CreateStore(zero, c.count);
     phase_ = Phase::consume;
@@ -780,6 +789,8 @@ void Emitter::plan_compaction(std::span<const Expr> roots) {
         Compacted c;
         c.pow = e;
         c.uniform_w = uniform_.at(e.arg(1).get());
+        const Expr& u = e.arg(0);
+        c.positive = u.op() == Op::Relu || (u.op() == Op::Max && (zero(u.arg(0)) || zero(u.arg(1))));
         c.u = buffer("pack.u");
         if (!c.uniform_w) c.w = buffer("pack.w");
         c.result = buffer("pack.pow");
@@ -818,9 +829,8 @@ void Emitter::emit_packed_pows() {
     const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
     auto* step = llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(lanes_) * units);
     for (Compacted& c : compacted_) {
-        // Full vectors over the packed units; lanes past the end are set to
-        // pow(1, 1) (no slow path of a vector library for stale data). (Two
-        // vectors per iteration measured no faster on Zen 3.)
+        // Full vectors over the packed units (two per iteration measured no
+        // faster on Zen 3).
         Value* n = b_.CreateLoad(i64_, c.count);
         auto* iv = entry_alloca(i64_, "packed");
         b_.CreateStore(llvm::ConstantInt::get(i64_, 0), iv);
@@ -832,16 +842,20 @@ void Emitter::emit_packed_pows() {
         Value* p = b_.CreateLoad(i64_, iv);
         b_.CreateCondBr(b_.CreateICmpSLT(p, n), loop, exit);
         b_.SetInsertPoint(loop);
-        Value* left = b_.CreateLShr(b_.CreateSub(n, p), units == 2 ? 1 : 0);
-        Value* live = b_.CreateICmpSLT(lane_ids(i64_), b_.CreateVectorSplat(static_cast<unsigned>(lanes_), left));
         auto packed = [&](llvm::AllocaInst* buf) {
             return b_.CreateAlignedLoad(VT_, b_.CreateGEP(b_.getFloatTy(), buf, p), llvm::Align(4));
         };
-        Value* u = b_.CreateSelect(live, packed(c.u), splat(1.0));
-        Value* w = c.uniform_w ? eval(std::span<const Expr>(&c.pow.arg(1), 1), *loop_env_)[0]
-                               : b_.CreateSelect(live, packed(c.w), splat(1.0));
+        Value* u = packed(c.u);
+        Value* w = c.uniform_w ? eval(std::span<const Expr>(&c.pow.arg(1), 1), *loop_env_)[0] : packed(c.w);
         Value* result = nullptr;
-        if (c.log) {
+        if (c.positive) {
+            auto [pw, ln] = emit_pow_positive(b_, u, w, c.log != nullptr);
+            result = pw;
+            if (c.log && ln)
+                b_.CreateAlignedStore(ln, b_.CreateGEP(b_.getFloatTy(), c.log, p), llvm::Align(4));
+            else
+                c.log = nullptr;  // log(u) is computed where it is used
+        } else if (c.log) {
             auto [pw, ln] = emit_pow_log(b_, u, w);
             if (pw) {
                 result = pw;

@@ -460,7 +460,9 @@ Value* pow_zero_base(Math& m, Value* a, Value* b) {
 /// 2^t = 2^n (1 + r Q(r)) with n = round(t). The double t = b log2|a| is
 /// within ~1e-11 relative of the exact value, far inside a float's 2^-24, so
 /// the result is within 1 ulp (tests/jit/test_vector_math.cpp).
-Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr) {
+/// `positive`: every lane that matters has a > 0, +inf or NaN (a packed
+/// relu base), so the zero base and the sign rules are left out.
+Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr, bool positive = false) {
     llvm::IRBuilderBase& b = mf.b();
     llvm::Type* ft = a->getType();
     llvm::Type* dt = b.getDoubleTy();
@@ -481,18 +483,20 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr) {
     Value* ln_m = md.fma(md.mul(s, z), md.poly_estrin(z, kPowLogR), md.add(s, s));
     Value* log2_x = md.fma(ln_m, md.c(1.4426950408889634), k);
     // |a| = 0 and inf as log2 = -inf and +inf, so that the magnitude below
-    // is C's for them too (0 or inf by the sign of b); 1^b = 1 for every b
-    // (t = 0, where inf * 0 would give NaN). Beyond +-200 the float result
-    // is inf or 0 either way.
-    log2_x = md.sel(md.eq(x, md.c(0.0)), md.ninf(), md.sel(md.eq(x, md.inf()), md.inf(), log2_x));
+    // is C's for them too (0 or inf by the sign of b). Beyond +-200 the
+    // float result is inf or 0 either way.
+    log2_x = md.sel(md.eq(x, md.inf()), md.inf(), log2_x);
+    if (!positive) log2_x = md.sel(md.eq(x, md.c(0.0)), md.ninf(), log2_x);
     if (ln_a) {
         // log(a) from the same log2|a| (within 0.5 ulp before rounding):
         // NaN for a < 0 and for NaN, -inf at +-0, inf at inf.
         Value* ln = b.CreateFPTrunc(md.mul(log2_x, md.c(0.6931471805599453)), ft);
-        *ln_a = mf.sel(b.CreateOr(mf.lt(a, mf.c(0.0)), mf.uno(a)), mf.nan(), ln);
+        *ln_a = mf.sel(positive ? mf.uno(a) : b.CreateOr(mf.lt(a, mf.c(0.0)), mf.uno(a)), mf.nan(), ln);
     }
+    // |a| = 1: t = 0, where 0 * inf would give NaN ((-1)^inf = 1). With a
+    // positive base the last select gives 1^b = 1 anyway.
     Value* t = md.mul(log2_x, b.CreateFPExt(bv, dt));
-    t = md.sel(md.eq(x, md.c(1.0)), md.c(0.0), t);
+    if (!positive) t = md.sel(md.eq(x, md.c(1.0)), md.c(0.0), t);
     t = md.clamp(t, -200.0, 200.0);
     auto [n, n_bits] = md.round_int(md.add(t, md.magic()));
     Value* r = md.sub(t, n);
@@ -503,10 +507,12 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr) {
     // (-0 and -inf included); a finite negative a with a non-integer b is
     // NaN (-inf is not: (-inf)^2.5 = inf); NaN in gives NaN except 1^b and
     // a^0, which are 1.
-    Value* odd = is_odd_int(mf, bv);
-    res = mf.sel(odd, mf.copysign(res, a), res);
-    Value* neg_finite = b.CreateAnd(mf.lt(a, mf.c(0.0)), mf.gt(a, mf.ninf()));
-    res = mf.sel(b.CreateAnd(neg_finite, b.CreateFCmpUNE(bv, mf.floor(bv))), mf.nan(), res);
+    if (!positive) {
+        Value* odd = is_odd_int(mf, bv);
+        res = mf.sel(odd, mf.copysign(res, a), res);
+        Value* neg_finite = b.CreateAnd(mf.lt(a, mf.c(0.0)), mf.gt(a, mf.ninf()));
+        res = mf.sel(b.CreateAnd(neg_finite, b.CreateFCmpUNE(bv, mf.floor(bv))), mf.nan(), res);
+    }
     res = mf.sel(b.CreateFCmpUNO(a, bv), mf.add(a, bv), res);
     return mf.sel(b.CreateOr(mf.eq(a, mf.c(1.0)), mf.eq(bv, mf.c(0.0))), mf.c(1.0), res);
 }
@@ -861,6 +867,24 @@ std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llv
     b.clearFastMathFlags();
     vmath::Math m(b, x->getType());
     return vmath::exp_expm1_(m, x);
+}
+
+std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
+                                                        bool with_log) {
+    const bool f64 = a->getType()->getScalarType()->isDoubleTy();
+    const vmath::Impl impl = vmath::choice(actjit::Op::Pow, f64, vmath::function_isa(b.GetInsertBlock()->getParent()));
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, a->getType());
+    if (impl == vmath::Impl::inline_poly && !f64) {
+        llvm::Value* ln = nullptr;
+        llvm::Value* p = vmath::pow_f32_(m, a, e, with_log ? &ln : nullptr, /*positive=*/true);
+        return {p, ln};
+    }
+    // No zero bases: no guard for libmvec's slow path.
+    if (impl == vmath::Impl::libmvec)
+        return {vmath::emit_libmvec_call(b, vmath::libmvec_name(actjit::Op::Pow), {a, e}), nullptr};
+    return {emit_vector_math(b, actjit::Op::Pow, {a, e}), nullptr};
 }
 
 std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e) {

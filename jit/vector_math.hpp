@@ -34,6 +34,13 @@ std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llv
 /// needs both.
 std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e);
 
+/// pow(a, e) where every lane that matters has a > 0, +inf or NaN (the packed
+/// lanes of relu(x)^q): emit_vector_math's pow without the zero base and sign
+/// rules; and, with `with_log` and where pow is inline code (f32 on AVX2),
+/// log(a) as emit_pow_log gives it (else the second value is null).
+std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
+                                                        bool with_log);
+
 /// C's pow(+-0, e) (+inf for e < 0, +-0 for e > 0, 1 for e = 0, NaN for NaN;
 /// the sign of a = -0 for an odd integer e): the value of pow(a, e) in every
 /// lane where a is +-0.
