@@ -50,6 +50,9 @@ struct Env {
     Value* feature = nullptr;  // <W x T> column index, when column-dependent
     bool feature_aligned = false;  // feature = W*k + lane (the rows shape)
     std::vector<Value*> params;  // <W x T> per runtime slot
+    // Rows shape with column hoisting: the column's offset in the chunk,
+    // where the hoisted nodes' values are loaded from (plan_hoisting).
+    Value* hoist_index = nullptr;
 };
 
 enum class Shape { flat, tiled, rows };
@@ -116,10 +119,20 @@ private:
     using Body = std::function<void(Value* off, Value* mask, const Env& env, Shape shape, Value* col)>;
     void emit_loops(Value* rows, Value* cols, bool columns, std::span<const Expr> roots, const Body& body);
     void emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env& env, const Body& body);
+    /// The rows shape's environment for the vector at column c.
+    Env column_env(const Env& env, Value* c, Value* mask);
     void emit_versions(std::span<const Expr> roots, const Env& env, int max_versions,
                        const std::function<void()>& emit_loop);
     /// Post-order over the nodes `roots` need under the assumed conditions.
     void visit_needed(std::span<const Expr> roots, const std::function<void(const Expr&)>& fn) const;
+
+    // ---- column hoisting ----
+    /// Which nodes of `roots` depend on the column but not on x (prepu's
+    /// softsign(s) + 1): the rows shape computes them once per chunk of
+    /// columns instead of once per row.
+    void plan_hoisting(std::span<const Expr> roots);
+    /// Their values for columns [c0, c1), into the hoisting buffers.
+    void compute_hoisted(Value* c0, Value* c1, const Env& env);
 
     // ---- lane compaction ----
     /// Which pows of `roots` (as the current loop version needs them) to
@@ -190,6 +203,7 @@ private:
     // call: no x, feature or per-feature parameter), and the where()
     // conditions assumed true or false in the loop version being emitted.
     std::unordered_map<const Node*, bool> uniform_;
+    std::unordered_map<const Node*, bool> on_x_;  // depends on x
     std::unordered_map<const Node*, bool> assumed_;
 
     // Lane compaction (plan_compaction): per compacted pow(u, w), its
@@ -206,6 +220,12 @@ private:
         llvm::AllocaInst* count = nullptr;
     };
     std::vector<Compacted> compacted_;
+    // Column hoisting: node -> its buffer (one value per column of a chunk),
+    // in post-order; and whether eval() loads them (it does where the
+    // environment has a hoist_index) instead of visiting below them.
+    std::vector<std::pair<Expr, llvm::AllocaInst*>> hoisted_;
+    std::unordered_map<const Node*, llvm::AllocaInst*> hoist_buffer_;
+    bool load_hoisted_ = false;
     Phase phase_ = Phase::plain;
     Value* lane_mask_ = nullptr;      // live lanes of the vector being emitted (null: all)
     const Env* loop_env_ = nullptr;   // emit_loops' environment (shared parameters)
@@ -410,13 +430,19 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const
             env.params[s] = b_.CreateVectorSplat(static_cast<unsigned>(lanes_),
                                                  b_.CreateAlignedLoad(T_, param_ptrs_[s], elem_align_));
     uniform_.clear();
+    on_x_.clear();
     assumed_.clear();
     for_each_node_postorder(roots, [&](const Expr& e) {
         bool u = e.op() != Op::Input && e.op() != Op::Feature;
+        bool x = e.op() == Op::Input;
         if (e.op() == Op::Param)
             for (const auto& r : k_.runtime) u = u && !(r.per_feature && r.name == e.name());
-        for (const Expr& a : e.args()) u = u && uniform_.at(a.get());
+        for (const Expr& a : e.args()) {
+            u = u && uniform_.at(a.get());
+            x = x || on_x_.at(a.get());
+        }
         uniform_.emplace(e.get(), u);
+        on_x_.emplace(e.get(), x);
     });
     // Lane compaction: the body's collect pass packs operands instead.
     const Body chunked = [&](Value* off, Value* mask, const Env& e, Shape shape, Value* col) {
@@ -429,8 +455,11 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const
     // At most 4 versions of the loops (compile time grows with each).
     emit_versions(roots, env, 4, [&] {
         plan_compaction(roots);
+        if (columns) plan_hoisting(roots);
         emit_loop_shapes(rows, cols, columns, env, chunked);
         compacted_.clear();
+        hoisted_.clear();
+        hoist_buffer_.clear();
     });
     assumed_.clear();
     loop_env_ = nullptr;
@@ -510,22 +539,20 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
         Value* base = b_.CreateMul(r, cols);
         run_start_ = base;
         for_vectors(c0, c1, [&](Value* c, Value* mask) {
-            Env renv = env;
-            for (std::size_t s = 0; s < k_.runtime.size(); ++s)
-                if (k_.runtime[s].per_feature) renv.params[s] = load(param_ptrs_[s], c, mask, VT_, elem_align_);
-            Value* col = b_.CreateAdd(b_.CreateVectorSplat(static_cast<unsigned>(lanes_), c), lane_ids(i64_));
-            renv.feature = b_.CreateUIToFP(col, VT_);
-            renv.feature_aligned = true;
+            Env renv = column_env(env, c, mask);
+            if (!hoisted_.empty()) renv.hoist_index = b_.CreateSub(c, c0);
             body(b_.CreateAdd(base, c), mask, renv, Shape::rows, c);
         });
     };
-    if (compacted_.empty()) {
+    if (compacted_.empty() && hoisted_.empty()) {
         for_range(zero, rows, [&](Value* r) { row(r, zero, cols); });
     } else {
         // Chunks of about kCompactUnits elements: as many whole rows as fit,
-        // or pieces of one row when rows are longer. (Chunks of one short row
-        // measured slower: the packed loads then follow their stores too
-        // closely for store-to-load forwarding, which fails on them.)
+        // or pieces of one row when rows are longer; the hoisted nodes are
+        // computed for the chunk's columns first. (Compacted chunks of one
+        // short row measured slower: the packed loads then follow their
+        // stores too closely for store-to-load forwarding, which fails on
+        // them.)
         const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
         Value* chunk = llvm::ConstantInt::get(i64_, kCompactUnits / units);
         Value* one = llvm::ConstantInt::get(i64_, 1);
@@ -538,7 +565,12 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
             for_range(zero, cols, [&](Value* c0) {
                 Value* c_next = b_.CreateAdd(c0, col_step);
                 Value* c1 = b_.CreateSelect(b_.CreateICmpSLT(c_next, cols), c_next, cols);
-                compacted_chunk([&] { for_range(r0, r1, [&](Value* r) { row(r, c0, c1); }); });
+                if (!hoisted_.empty()) compute_hoisted(c0, c1, env);
+                auto pass = [&] { for_range(r0, r1, [&](Value* r) { row(r, c0, c1); }); };
+                if (compacted_.empty())
+                    pass();
+                else
+                    compacted_chunk(pass);
             }, col_step);
         }, rows_per);
     }
@@ -697,6 +729,7 @@ void Emitter::find_sharing(std::span<const Expr> roots) {
 }
 
 std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
+    load_hoisted_ = env.hoist_index != nullptr;
     find_sharing(roots);
     std::unordered_map<const Node*, Value*> memo;
     auto emit_all = [&](std::span<const Expr> sub) {
@@ -709,14 +742,15 @@ std::vector<Value*> Emitter::eval(std::span<const Expr> roots, const Env& env) {
         if (e.op() == Op::Log)
             if (auto it = pow_logs_.find(e.arg(0).get()); it != pow_logs_.end() && !memo.count(it->second.pow.get()))
                 emit_all(std::span<const Expr>(&it->second.pow, 1));
-        // pow(u, w) first when pow(u, w + 1) is made from it (u and w are
-        // already there: they are under w + 1).
+        // pow(u, w) first when pow(u, w + 1) is made from it (u is there;
+        // w is not when w + 1 is a hoisted node).
         if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end() && !memo.count(it->second.get()))
-            memo.emplace(it->second.get(), node(it->second, memo, env));
+            emit_all(std::span<const Expr>(&it->second, 1));
         if (!memo.count(e.get())) memo.emplace(e.get(), node(e, memo, env));
     });
     std::vector<Value*> out;
     for (const Expr& r : roots) out.push_back(memo.at(r.get()));
+    load_hoisted_ = false;
     return out;
 }
 
@@ -729,6 +763,7 @@ void Emitter::visit_needed(std::span<const Expr> roots, const std::function<void
         int next, end;
     };
     auto frame = [&](const Expr& e) -> Frame {
+        if (load_hoisted_ && hoist_buffer_.count(e.get())) return {&e, 0, 0};
         if (e.op() == Op::Where)
             if (auto it = assumed_.find(e.arg(0).get()); it != assumed_.end()) {
                 const int i = it->second ? 1 : 2;
@@ -752,6 +787,56 @@ void Emitter::visit_needed(std::span<const Expr> roots, const std::function<void
             }
         }
     }
+}
+
+Env Emitter::column_env(const Env& env, Value* c, Value* mask) {
+    Env e = env;
+    for (std::size_t s = 0; s < k_.runtime.size(); ++s)
+        if (k_.runtime[s].per_feature) e.params[s] = load(param_ptrs_[s], c, mask, VT_, elem_align_);
+    Value* col = b_.CreateAdd(b_.CreateVectorSplat(static_cast<unsigned>(lanes_), c), lane_ids(i64_));
+    e.feature = b_.CreateUIToFP(col, VT_);
+    e.feature_aligned = true;
+    return e;
+}
+
+// ---- column hoisting --------------------------------------------------------------
+
+void Emitter::plan_hoisting(std::span<const Expr> roots) {
+    hoisted_.clear();
+    hoist_buffer_.clear();
+    // Column-only: depends on the column (feature or a per-feature
+    // parameter), not on x. Hoisted: a column-only node that is not a leaf
+    // and that a node depending on x uses (or a root).
+    std::unordered_set<const Node*> needed, wanted;
+    auto column_only = [&](const Expr& e) { return !on_x_.at(e.get()) && !uniform_.at(e.get()); };
+    visit_needed(roots, [&](const Expr& e) {
+        needed.insert(e.get());
+        if (!on_x_.at(e.get())) return;
+        for (const Expr& a : e.args())
+            if (needed.count(a.get()) && a.num_args() > 0 && column_only(a)) wanted.insert(a.get());
+    });
+    for (const Expr& r : roots)
+        if (r.num_args() > 0 && column_only(r)) wanted.insert(r.get());
+    // Room for a chunk's columns and one vector read past its end.
+    const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
+    auto* buf_ty = llvm::ArrayType::get(T_, (kCompactUnits + units * static_cast<std::uint64_t>(lanes_)) / units);
+    visit_needed(roots, [&](const Expr& e) {
+        if (!wanted.count(e.get())) return;
+        llvm::AllocaInst* buf = entry_alloca(buf_ty, "hoisted");
+        buf->setAlignment(llvm::Align(32));
+        hoisted_.emplace_back(e, buf);
+        hoist_buffer_.emplace(e.get(), buf);
+    });
+}
+
+void Emitter::compute_hoisted(Value* c0, Value* c1, const Env& env) {
+    std::vector<Expr> exprs;
+    for (const auto& [e, buf] : hoisted_) exprs.push_back(e);
+    for_vectors(c0, c1, [&](Value* c, Value* mask) {
+        const std::vector<Value*> v = eval(exprs, column_env(env, c, mask));
+        Value* at = b_.CreateSub(c, c0);
+        for (std::size_t i = 0; i < v.size(); ++i) store(v[i], hoisted_[i].second, at, mask, elem_align_);
+    });
 }
 
 // ---- lane compaction ------------------------------------------------------------
@@ -783,7 +868,7 @@ void Emitter::plan_compaction(std::span<const Expr> roots) {
     };
     visit_needed(roots, [&](const Expr& e) {
         // pow(u, w + 1) made from pow(u, w) follows the compacted pow(u, w).
-        if (e.op() != Op::Pow || e.arg(1).is_const() || uniform_.at(e.get()) || pow_shift_.count(e.get()) ||
+        if (e.op() != Op::Pow || e.arg(1).is_const() || !on_x_.at(e.get()) || pow_shift_.count(e.get()) ||
             !zero_prone(e.arg(0)))
             return;
         Compacted c;
@@ -1087,6 +1172,9 @@ Value* Emitter::libm_lanes(Op op, llvm::ArrayRef<Value*> args) {
 }
 
 Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env) {
+    if (env.hoist_index)
+        if (auto it = hoist_buffer_.find(e.get()); it != hoist_buffer_.end())
+            return b_.CreateAlignedLoad(VT_, b_.CreateGEP(T_, it->second, env.hoist_index), elem_align_);
     auto arg = [&](int i) { return memo.at(e.arg(i).get()); };
     switch (e.op()) {
     case Op::Const: return splat(e.value());
