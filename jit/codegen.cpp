@@ -57,6 +57,12 @@ struct Env {
 
 enum class Shape { flat, tiled, rows };
 
+/// relu(v) or max(v, 0): +0 or more, or NaN, in every lane.
+bool positive_base(const Expr& u) {
+    auto zero = [](const Expr& a) { return a.is_const() && a.value() == 0.0; };
+    return u.op() == Op::Relu || (u.op() == Op::Max && (zero(u.arg(0)) || zero(u.arg(1))));
+}
+
 /// Where a chunked loop is (lane compaction, see for_span).
 enum class Phase { plain, collect, consume };
 
@@ -155,7 +161,8 @@ private:
     Value* div_const(Value* a, double c);
     Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
-    Value* pow_shifted(Value* u, Value* t, Value* w1);
+    /// `positive`: u is relu(v) or max(v, 0), so >= +0 or NaN.
+    Value* pow_shifted(Value* u, Value* t, Value* w1, bool positive);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
     Value* libm_lanes(Op op, llvm::ArrayRef<Value*> args);
     Value* min_nan(Value* a, Value* c);
@@ -713,13 +720,28 @@ void Emitter::find_sharing(std::span<const Expr> roots) {
         });
         for (const Node* u : exps)
             if (expm1s.count(u)) exp_pairs_.emplace(u, std::pair<Value*, Value*>{nullptr, nullptr});
-        for (const auto& [key, p] : pows) {
-            const Expr& w1 = p.arg(1);
-            if (w1.op() != Op::Add) continue;
-            for (int i = 0; i < 2; ++i)
-                if (w1.arg(i).is_const() && w1.arg(i).value() == 1.0)
-                    if (auto it = pows.find({key.first, w1.arg(1 - i).get()}); it != pows.end())
-                        pow_shift_.emplace(p.get(), it->second);
+        // pow(u, w + 1) next to pow(u, w) (prepu: w = softsign(s)), and
+        // pow(u, w) next to pow(u, w - 1) (relu(x)^p's d/dx has p *
+        // relu(x)^(p - 1)): the first from the second. Not in chains: a
+        // pow made from another is never the source of a third.
+        auto is_const = [](const Expr& e, double v) { return e.is_const() && e.value() == v; };
+        auto shift = [&](const Node* u, const Expr& hi, const Expr& lo) {
+            auto h = pows.find({u, hi.get()});
+            auto l = pows.find({u, lo.get()});
+            if (h == pows.end() || l == pows.end() || pow_shift_.count(l->second.get())) return;
+            for (const auto& [from, to] : pow_shift_)
+                if (to.get() == h->second.get()) return;
+            pow_shift_.emplace(h->second.get(), l->second);
+        };
+        for (const Expr& p : pow_order) {  // in visiting order: the same choice in every process
+            const Node* u = p.arg(0).get();
+            const Expr& w = p.arg(1);
+            if (w.op() == Op::Add)
+                for (int i = 0; i < 2; ++i) {
+                    if (is_const(w.arg(i), 1.0)) shift(u, w, w.arg(1 - i));   // u^(v + 1), u^v
+                    if (is_const(w.arg(i), -1.0)) shift(u, w.arg(1 - i), w);  // u^v, u^(v - 1)
+                }
+            if (w.op() == Op::Sub && is_const(w.arg(1), 1.0)) shift(u, w.arg(0), w);
         }
         // The pow emitted as a transcendental (not u * u^w) brings log2|u|.
         for (const Expr& p : pow_order)
@@ -874,8 +896,7 @@ void Emitter::plan_compaction(std::span<const Expr> roots) {
         Compacted c;
         c.pow = e;
         c.uniform_w = uniform_.at(e.arg(1).get());
-        const Expr& u = e.arg(0);
-        c.positive = u.op() == Op::Relu || (u.op() == Op::Max && (zero(u.arg(0)) || zero(u.arg(1))));
+        c.positive = positive_base(e.arg(0));
         c.u = buffer("pack.u");
         if (!c.uniform_w) c.w = buffer("pack.w");
         c.result = buffer("pack.pow");
@@ -999,30 +1020,47 @@ Value* Emitter::div_const(Value* a, double c) {
     return b_.CreateFDiv(a, splat(c));
 }
 
-Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1) {
-    // u^(w+1) = u * u^w (t = u^w), within 1.5 ulp, where that holds: t is
-    // finite, not below the normal range when |u| > 1 (the product would
-    // magnify its lost bits), and w is finite (-1 * (-1)^inf is -1, not 1).
-    // u = +0 is exact from w + 1's sign (prepu's relu(x) is +0 for half of
-    // all x, and 0 * 0^w is NaN for w < 0). A vector with any other lane
-    // takes pow itself: NaN inputs, or u^w overflowing for tiny u.
-    Value* zero = splat(0.0);
+Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
+    // u^(w+1) = u * u^w (t = u^w), within 1.5 ulp of u^(w+1) for exact
+    // w + 1, where that holds: t is not infinite, not below the normal
+    // range when |u| > 1 (the product would magnify its lost bits), and w
+    // is finite (-1 * (-1)^inf is -1, not 1). A NaN t makes a NaN product,
+    // which is right where w + 1 is not an integer (a negative base, a NaN
+    // base) or NaN: not for NaN^0 = 1 or a w + 1 rounded to an integer. Zero
+    // bases take C's pow(+-0, w + 1) (prepu's relu(x) is +0 for half of all
+    // x, and 0 * 0^w is NaN for w < 0). A vector with any other lane takes
+    // pow itself: u^w overflowing for tiny u, say. A positive base is never
+    // -0 and NaN only where t is: cheaper tests.
     Value* inf = splat(HUGE_VAL);
-    auto* IT = llvm::FixedVectorType::get(b_.getIntNTy(T_->getPrimitiveSizeInBits()), static_cast<unsigned>(lanes_));
-    Value* pos_zero = b_.CreateICmpEQ(b_.CreateBitCast(u, IT), llvm::Constant::getNullValue(IT));
+    Value* zero_base = b_.CreateFCmpOEQ(u, splat(0.0));
     Value* at = intrinsic(llvm::Intrinsic::fabs, t);
     const double min_normal = k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
                                                      : std::numeric_limits<double>::min();
-    Value* bad = b_.CreateFCmpUGE(at, inf);  // inf or NaN
+    Value* bad = b_.CreateFCmpOEQ(at, inf);
+    Value* w1_int = positive ? b_.CreateFCmpOEQ(w1, splat(0.0))
+                             : b_.CreateFCmpOEQ(w1, intrinsic(llvm::Intrinsic::floor, w1));
+    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpUNO(t, t), w1_int));
     bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal)),
                                         b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
     bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
-    bad = b_.CreateAnd(bad, b_.CreateNot(pos_zero));
-    // +0^v: 0 for v > 0, inf for v < 0, 1 for v = 0, NaN for NaN.
-    Value* at_zero = b_.CreateSelect(b_.CreateFCmpOGT(w1, zero), zero,
-                                     b_.CreateSelect(b_.CreateFCmpOLT(w1, zero), inf,
-                                                     b_.CreateSelect(b_.CreateFCmpOEQ(w1, zero), splat(1.0), w1)));
-    Value* fast = b_.CreateSelect(pos_zero, at_zero, b_.CreateFMul(u, t));
+    bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
+    Value* at_zero;
+    if (positive) {  // +0^v: 0 for v > 0, inf for v < 0, 1 for v = 0, NaN for NaN
+        Value* zero = splat(0.0);
+        at_zero = b_.CreateSelect(b_.CreateFCmpOGT(w1, zero), zero,
+                                  b_.CreateSelect(b_.CreateFCmpOLT(w1, zero), inf,
+                                                  b_.CreateSelect(b_.CreateFCmpOEQ(w1, zero), splat(1.0), w1)));
+    } else {
+        at_zero = emit_pow_zero_base(b_, u, w1);
+    }
+    Value* fast = b_.CreateSelect(zero_base, at_zero, b_.CreateFMul(u, t));
+    if (!positive) {
+        // A finite negative base with a non-integer w + 1 is NaN, also
+        // where w rounded to an integer (u^v from u^(v - 1) for |v| < 2^-25).
+        Value* neg = b_.CreateAnd(b_.CreateFCmpOLT(u, splat(0.0)), b_.CreateFCmpOGT(u, splat(-HUGE_VAL)));
+        Value* nonint = b_.CreateFCmpUNE(w1, intrinsic(llvm::Intrinsic::floor, w1));
+        fast = b_.CreateSelect(b_.CreateAnd(neg, nonint), splat(std::numeric_limits<double>::quiet_NaN()), fast);
+    }
     llvm::BasicBlock* from = b_.GetInsertBlock();
     auto* slow_bb = block("pow.slow");
     auto* join = block("pow.join");
@@ -1196,7 +1234,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Pow:
         if (e.arg(1).is_const()) return pow_const(arg(0), e.arg(1).value());
         if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end())
-            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1));
+            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1), positive_base(e.arg(0)));
         if (phase_ == Phase::consume)
             for (std::size_t c = 0; c < compacted_.size(); ++c)
                 if (compacted_[c].pow.get() == e.get()) return unpack_pow(c, arg(0), arg(1));

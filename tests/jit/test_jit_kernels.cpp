@@ -230,12 +230,15 @@ TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane pa
 }
 
 TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][pow]") {
-    // prepu's backward needs relu(x)^q and relu(x)^(q+1); x^(a+1) likewise.
-    // Dense data over a range of exponents (Shared and PerFeature), then the
-    // edge cases one by one: +-0 (+0 is exact from the sign of w + 1, -0
-    // takes pow), subnormal and huge bases, +-inf, NaN and negative bases
-    // (whole-vector pow fallback).
-    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)", "abs(x)^(1 + a) + abs(x)^a"}) {
+    // prepu's backward needs relu(x)^q and relu(x)^(q+1); x^(a+1) likewise,
+    // and x^a's backward x^a and x^(a-1). Dense data over a range of
+    // exponents (Shared and PerFeature), then the edge cases one by one:
+    // +-0 (from C's pow(+-0, w + 1)), subnormal and huge bases, +-inf, NaN
+    // and negative bases (NaN where w + 1 is not an integer), NaN^0 = 1
+    // (a = -1), and exponents that round to an integer once 1 is added or
+    // taken away (a = +-1e-9: (-2)^(1 + 1e-9) is -2, (-2)^(1e-9) is NaN).
+    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)", "abs(x)^(1 + a) + abs(x)^a", "x^a",
+                             "relu(x)^a"}) {
         for (double a : {-2.0, -0.9, -0.4, 0.3, 1.0, 2.0}) {
             INFO("formula " << text << ", a around " << a);
             for (DType dtype : {DType::f32, DType::f64}) {
@@ -257,8 +260,9 @@ TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][p
     const float inf = std::numeric_limits<float>::infinity();
     const std::vector<float> xs = {0.0f, -0.0f, 1e-45f, 1e-38f, 0.5f, 1.0f, 2.0f, 1e10f, inf, -inf,
                                    std::numeric_limits<float>::quiet_NaN(), -2.0f, -0.5f, 3.0f, 0.0f, 7.0f};
-    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)"}) {
-        for (float a : {-0.5f, 0.5f}) {
+    for (const char* text : {"x^(a + 1)", "relu(x)^(softsign(a) + 1)", "x^a", "relu(x)^a", "x^a + x^(a - 1)",
+                             "x^(a + 1) + where(x < -100, x^a, 0)"}) {
+        for (float a : {-0.5f, 0.5f, -1.0f, 1e-9f, -1e-9f}) {
             INFO("formula " << text << ", a = " << a);
             KernelSpec spec{parse_formula(text), {}, DType::f32};
             spec.params.push_back({"a", ParamKind::Shared, true, a});
