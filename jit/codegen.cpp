@@ -57,10 +57,23 @@ struct Env {
 
 enum class Shape { flat, tiled, rows };
 
+bool is_zero(const Expr& e) { return e.is_const() && e.value() == 0.0; }
+
 /// relu(v) or max(v, 0): +0 or more, or NaN, in every lane.
 bool positive_base(const Expr& u) {
-    auto zero = [](const Expr& a) { return a.is_const() && a.value() == 0.0; };
-    return u.op() == Op::Relu || (u.op() == Op::Max && (zero(u.arg(0)) || zero(u.arg(1))));
+    return u.op() == Op::Relu || (u.op() == Op::Max && (is_zero(u.arg(0)) || is_zero(u.arg(1))));
+}
+
+/// Exactly 0 in many lanes: relu(v), max(v, 0), clamp(v, 0, c), where(c, 0, v)
+/// and where(c, v, 0).
+bool zero_prone(const Expr& u) {
+    switch (u.op()) {
+    case Op::Relu: return true;
+    case Op::Max: return is_zero(u.arg(0)) || is_zero(u.arg(1));
+    case Op::Clamp: return is_zero(u.arg(1));
+    case Op::Where: return is_zero(u.arg(1)) || is_zero(u.arg(2));
+    default: return false;
+    }
 }
 
 /// Where a chunked loop is (lane compaction, see for_span).
@@ -68,7 +81,7 @@ enum class Phase { plain, collect, consume };
 
 /// Elements per chunk of a compacted loop, in 32-bit units (512 floats,
 /// 256 doubles: 2 KiB per buffer, which stays in L1).
-constexpr std::int64_t kCompactUnits = 512;
+constexpr std::uint64_t kCompactUnits = 512;
 
 class Emitter {
 public:
@@ -116,6 +129,10 @@ private:
     void end_streaming();
     Value* lane_ids(llvm::Type* elem);  // <0, 1, ..., W-1>
     Value* splat(double v) { return llvm::ConstantFP::get(VT_, v); }
+    /// 32-bit units per element (the compaction buffers' unit).
+    std::uint64_t units() const { return k_.dtype == DType::f32 ? 1 : 2; }
+    /// Elements per chunk of a chunked loop.
+    Value* chunk_elements() { return llvm::ConstantInt::get(i64_, kCompactUnits / units()); }
     Value* as_number(Value* mask) { return b_.CreateUIToFP(mask, VT_); }
     // Truth of a condition operand: non-zero and not NaN (as the interpreter).
     Value* truth(Value* v) { return b_.CreateFCmpONE(v, splat(0.0)); }
@@ -328,8 +345,7 @@ void Emitter::for_vectors(Value* start, Value* end, const std::function<void(Val
 
 void Emitter::for_span(Value* start, Value* end, const std::function<void(Value*, Value*)>& body) {
     if (compacted_.empty()) return for_vectors(start, end, body);
-    const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
-    Value* chunk = llvm::ConstantInt::get(i64_, kCompactUnits / units);
+    Value* chunk = chunk_elements();
     for_range(start, end, [&](Value* cs) {
         Value* next = b_.CreateAdd(cs, chunk);
         Value* ce = b_.CreateSelect(b_.CreateICmpSLT(next, end), next, end);
@@ -560,8 +576,7 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
         // short row measured slower: the packed loads then follow their
         // stores too closely for store-to-load forwarding, which fails on
         // them.)
-        const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
-        Value* chunk = llvm::ConstantInt::get(i64_, kCompactUnits / units);
+        Value* chunk = chunk_elements();
         Value* one = llvm::ConstantInt::get(i64_, 1);
         Value* fits = b_.CreateICmpSLE(cols, chunk);
         Value* rows_per = b_.CreateSelect(fits, b_.CreateSDiv(chunk, safe_cols), one);
@@ -840,8 +855,7 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
     for (const Expr& r : roots)
         if (r.num_args() > 0 && column_only(r)) wanted.insert(r.get());
     // Room for a chunk's columns and one vector read past its end.
-    const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
-    auto* buf_ty = llvm::ArrayType::get(T_, (kCompactUnits + units * static_cast<std::uint64_t>(lanes_)) / units);
+    auto* buf_ty = llvm::ArrayType::get(T_, kCompactUnits / units() + static_cast<std::uint64_t>(lanes_));
     visit_needed(roots, [&](const Expr& e) {
         if (!wanted.count(e.get())) return;
         llvm::AllocaInst* buf = entry_alloca(buf_ty, "hoisted");
@@ -866,23 +880,10 @@ void Emitter::compute_hoisted(Value* c0, Value* c1, const Env& env) {
 void Emitter::plan_compaction(std::span<const Expr> roots) {
     compacted_.clear();
     if (!t_.compact_lanes || !compaction_supported(fn_, VT_)) return;
-    // Bases that are exactly 0 in many lanes: relu(v), max(v, 0), clamp(v, 0, c),
-    // where(c, 0, v) and where(c, v, 0).
-    auto zero = [](const Expr& a) { return a.is_const() && a.value() == 0.0; };
-    auto zero_prone = [&](const Expr& u) {
-        switch (u.op()) {
-        case Op::Relu: return true;
-        case Op::Max: return zero(u.arg(0)) || zero(u.arg(1));
-        case Op::Clamp: return zero(u.arg(1));
-        case Op::Where: return zero(u.arg(1)) || zero(u.arg(2));
-        default: return false;
-        }
-    };
     find_sharing(roots);
     // Room past the chunk's units: compress_store writes 8 units per piece,
     // and the packed pows read and write a whole vector from their start.
-    const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
-    auto* buf_ty = llvm::ArrayType::get(b_.getFloatTy(), kCompactUnits + units * static_cast<std::uint64_t>(lanes_) + 8);
+    auto* buf_ty = llvm::ArrayType::get(b_.getFloatTy(), kCompactUnits + units() * static_cast<std::uint64_t>(lanes_) + 8);
     auto buffer = [&](const char* name) {
         llvm::AllocaInst* a = entry_alloca(buf_ty, name);
         a->setAlignment(llvm::Align(32));
@@ -932,8 +933,7 @@ void Emitter::collect_lanes(Value* off, Value* mask, const Env& env) {
 }
 
 void Emitter::emit_packed_pows() {
-    const std::uint64_t units = k_.dtype == DType::f32 ? 1 : 2;
-    auto* step = llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(lanes_) * units);
+    auto* step = llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(lanes_) * units());
     for (Compacted& c : compacted_) {
         // Full vectors over the packed units (two per iteration measured no
         // faster on Zen 3).
