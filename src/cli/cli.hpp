@@ -53,7 +53,8 @@ KernelSpec bind_spec(const Formula& f, const ParamValues& fixed, DType dtype);
 
 /// Whether this build has the JIT; compile_jit through a clear error if not.
 bool have_jit() noexcept;
-Kernel jit_kernel(const KernelSpec& spec);
+/// `compact_lanes`: JitOptions::compact_lanes (--no-compact turns it off).
+Kernel jit_kernel(const KernelSpec& spec, bool compact_lanes = true);
 
 DType parse_dtype(const std::string& s);
 /// Shortest text that reads back as the same value in `dtype`.

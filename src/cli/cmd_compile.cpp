@@ -26,6 +26,7 @@ struct CompileOptions {
     std::vector<std::string> params;
     std::string dtype = "f32";
     int vector_width = 0;
+    bool no_compact = false;
 };
 
 int run_compile(const CompileOptions& o) {
@@ -34,6 +35,7 @@ int run_compile(const CompileOptions& o) {
 #ifdef ACTJIT_HAVE_JIT
     JitOptions jo;
     jo.vector_width = o.vector_width;
+    jo.compact_lanes = !o.no_compact;
     std::string code;
     try {
         code = Engine::global().emit(spec, o.emit == "asm" ? EmitKind::asm_ : EmitKind::llvm, jo);
@@ -61,6 +63,7 @@ struct BenchOptions {
     std::vector<std::string> params;
     std::string dtype = "f32";
     double min_time = 0.25;
+    bool no_compact = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -116,7 +119,7 @@ int bench(const BenchOptions& o, const KernelSpec& spec) {
     double compile_ms = 0;
     try {
         const auto t0 = Clock::now();
-        jit = jit_kernel(spec);
+        jit = jit_kernel(spec, !o.no_compact);
         compile_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     } catch (const Error& e) {
         jit_note = e.what();
@@ -171,6 +174,7 @@ void add_compile(CLI::App& app, Action& action) {
     cmd->add_option("--vector-width", o->vector_width, "Lanes (0 = best for this host)")
         ->check(CLI::Range(0, 64))
         ->capture_default_str();
+    cmd->add_flag("--no-compact", o->no_compact, "Compute pows of relu-like bases in every lane (no lane compaction)");
     add_binding_options(cmd, o->params, o->dtype);
     cmd->footer("A catalog name is bound as the catalog says; in any other formula every parameter is a per-feature,\n"
                 "trainable kernel argument unless --param folds it in.");
@@ -187,6 +191,7 @@ void add_bench(CLI::App& app, Action& action) {
         ->capture_default_str();
     cmd->add_option("--threads", o->threads, "Threads (0 = all cores)")->check(CLI::Range(0, 1024))->capture_default_str();
     cmd->add_option("--min-time", o->min_time, "Seconds to time each kernel for")->check(CLI::Range(0.0, 60.0))->capture_default_str();
+    cmd->add_flag("--no-compact", o->no_compact, "Compute pows of relu-like bases in every lane (no lane compaction)");
     add_binding_options(cmd, o->params, o->dtype);
     cmd->callback([o, &action] { action = [o] { return run_bench(*o); }; });
 }

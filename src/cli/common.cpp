@@ -135,10 +135,12 @@ bool have_jit() noexcept {
 #endif
 }
 
-Kernel jit_kernel([[maybe_unused]] const KernelSpec& spec) {
+Kernel jit_kernel([[maybe_unused]] const KernelSpec& spec, [[maybe_unused]] bool compact_lanes) {
 #ifdef ACTJIT_HAVE_JIT
     try {
-        return compile_jit(spec);
+        JitOptions options;
+        options.compact_lanes = compact_lanes;
+        return compile_jit(spec, options);
     } catch (const Error&) {
         throw;
     } catch (const InternalError&) {

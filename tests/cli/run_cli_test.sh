@@ -8,6 +8,7 @@
 #   --stdout FILE          stdout must equal FILE (a golden file)
 #   --stderr FILE          stderr must equal FILE
 #   --stdout-has TEXT      stdout must contain TEXT (repeatable)
+#   --stdout-lacks TEXT    stdout must not contain TEXT (repeatable)
 #   --stderr-has TEXT      stderr must contain TEXT (repeatable)
 #   --stdout-re REGEX      stdout must match the extended regex (grep -E, whole output as one line)
 #   --stderr-max BYTES     stderr must be at most BYTES long (absurd input gives a short message)
@@ -21,13 +22,14 @@ set -uo pipefail
 
 bin="$1"; shift
 want_exit=0 stdout_file="" stderr_file="" stdin_text="" stderr_max=""
-stdout_has=() stderr_has=() stdout_re=()
+stdout_has=() stdout_lacks=() stderr_has=() stdout_re=()
 while (($#)); do
   case "$1" in
     --exit) want_exit="$2"; shift 2 ;;
     --stdout) stdout_file="$2"; shift 2 ;;
     --stderr) stderr_file="$2"; shift 2 ;;
     --stdout-has) stdout_has+=("$2"); shift 2 ;;
+    --stdout-lacks) stdout_lacks+=("$2"); shift 2 ;;
     --stderr-has) stderr_has+=("$2"); shift 2 ;;
     --stdout-re) stdout_re+=("$2"); shift 2 ;;
     --stderr-max) stderr_max="$2"; shift 2 ;;
@@ -76,6 +78,7 @@ for stream in stdout stderr; do
   fi
 done
 for t in ${stdout_has[@]+"${stdout_has[@]}"}; do grep -qF -- "$t" "$tmp/stdout" || report "stdout lacks '$t'"; done
+for t in ${stdout_lacks[@]+"${stdout_lacks[@]}"}; do ! grep -qF -- "$t" "$tmp/stdout" || report "stdout has '$t'"; done
 for t in ${stderr_has[@]+"${stderr_has[@]}"}; do grep -qF -- "$t" "$tmp/stderr" || report "stderr lacks '$t'"; done
 for r in ${stdout_re[@]+"${stdout_re[@]}"}; do
   tr '\n' ' ' < "$tmp/stdout" | grep -qE -- "$r" || report "stdout does not match /$r/"
