@@ -77,6 +77,31 @@ bool zero_prone(const Expr& u) {
     }
 }
 
+/// Worth computing once instead of once per row (column hoisting): more
+/// than a few arithmetic instructions. A constant divisor is a multiply, a
+/// small integer power a few, mod(feature, k) in the rows shape a constant.
+bool costly(const Expr& e) {
+    switch (e.op()) {
+    case Op::Div: case Op::Mod: return !e.arg(1).is_const();
+    case Op::Pow: {
+        if (!e.arg(1).is_const()) return true;
+        const double p = e.arg(1).value();
+        return p != std::floor(p) || std::fabs(p) > 32;
+    }
+    case Op::Exp: case Op::Exp2: case Op::Log: case Op::Log2: case Op::Log10: case Op::Log1p: case Op::Expm1:
+    case Op::Sqrt: case Op::Cbrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Asin: case Op::Acos:
+    case Op::Atan: case Op::Sinh: case Op::Cosh: case Op::Tanh: case Op::Asinh: case Op::Acosh: case Op::Atanh:
+    case Op::Erf: case Op::Erfc: case Op::Sigmoid: case Op::Softplus: case Op::Softsign:
+        return true;
+    case Op::Const: case Op::Input: case Op::Param: case Op::Feature: case Op::Add: case Op::Sub: case Op::Mul:
+    case Op::Neg: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq: case Op::Ne: case Op::And:
+    case Op::Or: case Op::Not: case Op::Where: case Op::Abs: case Op::Sign: case Op::Floor: case Op::Relu:
+    case Op::Min: case Op::Max: case Op::Clamp:
+        return false;
+    }
+    return false;
+}
+
 /// Where a chunked loop is (lane compaction, see for_span).
 enum class Phase { plain, collect, consume };
 
@@ -843,18 +868,25 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
     hoisted_.clear();
     hoist_buffer_.clear();
     // Column-only: depends on the column (feature or a per-feature
-    // parameter), not on x. Hoisted: a column-only node that is not a leaf
-    // and that a node depending on x uses (or a root).
+    // parameter), not on x. Hoisted: a column-only node that an x-dependent
+    // node uses (or a root) and that is costly to compute or has a costly
+    // node below it (brelu's mod(feature, 2) == 0 is cheaper than a load).
     std::unordered_set<const Node*> needed, wanted;
+    std::unordered_map<const Node*, bool> worth;
     auto column_only = [&](const Expr& e) { return !on_x_.at(e.get()) && !uniform_.at(e.get()); };
+    auto hoist = [&](const Expr& e) { return column_only(e) && worth.at(e.get()); };
     visit_needed(roots, [&](const Expr& e) {
         needed.insert(e.get());
+        bool w = costly(e);
+        for (const Expr& a : e.args())
+            if (needed.count(a.get())) w = w || (column_only(a) && worth.at(a.get()));
+        worth.emplace(e.get(), w);
         if (!on_x_.at(e.get())) return;
         for (const Expr& a : e.args())
-            if (needed.count(a.get()) && a.num_args() > 0 && column_only(a)) wanted.insert(a.get());
+            if (needed.count(a.get()) && hoist(a)) wanted.insert(a.get());
     });
     for (const Expr& r : roots)
-        if (r.num_args() > 0 && column_only(r)) wanted.insert(r.get());
+        if (hoist(r)) wanted.insert(r.get());
     // Room for a chunk's columns and one vector read past its end.
     auto* buf_ty = llvm::ArrayType::get(T_, kCompactUnits / units() + static_cast<std::uint64_t>(lanes_));
     visit_needed(roots, [&](const Expr& e) {

@@ -148,3 +148,35 @@ TEST_CASE("lane compaction is used where it applies and only there", "[jit][comp
     KernelSpec spec{parse_formula("relu(x)^s"), {{"s", ParamKind::PerFeature, true, 0.5}}, DType::f64};
     CHECK_FALSE(compacts(Engine::global().emit(spec, EmitKind::llvm, f64_narrow)));  // 128 bits of doubles
 }
+
+TEST_CASE("column hoisting takes costly column-only nodes, and only those", "[jit][hoist]") {
+    // In the rows shape, what depends on the column but not on x is computed
+    // once per chunk of columns into a buffer, where computing it costs more
+    // than loading it.
+    auto hoists = [](const char* text) {
+        KernelSpec spec{parse_formula(text), {}, DType::f32};
+        for (const ParamDecl& p : spec.formula.params) spec.params.push_back({p.name, ParamKind::PerFeature, true, 0.5});
+        return Engine::global().emit(spec, EmitKind::llvm).find("%hoisted") != std::string::npos;
+    };
+    CHECK(hoists("relu(x)^(softsign(s) + 1)"));  // prepu: softsign(s) + 1
+    CHECK(hoists("x * exp(s)"));
+    CHECK(hoists("x / sqrt(s * s + 1)"));
+    CHECK_FALSE(hoists("x * s * s + x"));        // a multiply is cheaper than a load
+    CHECK_FALSE(hoists("where(mod(feature, 2) == 0, relu(x), -relu(-x))"));  // brelu: a lane pattern
+    CHECK_FALSE(hoists("x * s"));
+    // Their values: hoisted and not, against the reference (rows of 3, 17,
+    // 600 and 1025 columns, so chunks of several rows and pieces of a row).
+    for (const char* text : {"x * exp(s)", "x / sqrt(s * s + 1) + where(softsign(s) > 0.3, x, -x)"}) {
+        KernelSpec spec{parse_formula(text), {}, DType::f32};
+        for (const ParamDecl& p : spec.formula.params) spec.params.push_back({p.name, ParamKind::PerFeature, true, 0.5});
+        const Kernel k = compile_jit(spec);
+        std::uint32_t seed = 500;
+        for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{200, 3}, {9, 17}, {3, 600}, {2, 1025}}) {
+            INFO("formula " << text << ", shape " << rows << " x " << cols);
+            const auto d = make_data<float>(spec, rows, cols, seed++);
+            const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+            INFO(mismatch);
+            CHECK(mismatch.empty());
+        }
+    }
+}
