@@ -598,7 +598,7 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
     } else {
         // Chunks of about kCompactUnits elements: as many whole rows as fit,
         // or pieces of one row when rows are longer; the hoisted nodes are
-        // computed for the chunk's columns first. (Compacted chunks of one
+        // computed for the chunk's columns first (once, for whole rows). (Compacted chunks of one
         // short row measured slower: the packed loads then follow their
         // stores too closely for store-to-load forwarding, which fails on
         // them.)
@@ -613,7 +613,17 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
             for_range(zero, cols, [&](Value* c0) {
                 Value* c_next = b_.CreateAdd(c0, col_step);
                 Value* c1 = b_.CreateSelect(b_.CreateICmpSLT(c_next, cols), c_next, cols);
-                if (!hoisted_.empty()) compute_hoisted(c0, c1, env);
+                if (!hoisted_.empty()) {
+                    // Whole rows: the chunks all cover columns [0, cols), computed once.
+                    auto* compute_bb = block("hoist");
+                    auto* computed_bb = block("hoist.done");
+                    Value* first = b_.CreateICmpEQ(r0, zero);
+                    b_.CreateCondBr(b_.CreateOr(b_.CreateNot(fits), first), compute_bb, computed_bb);
+                    b_.SetInsertPoint(compute_bb);
+                    compute_hoisted(c0, c1, env);
+                    b_.CreateBr(computed_bb);
+                    b_.SetInsertPoint(computed_bb);
+                }
                 auto pass = [&] { for_range(r0, r1, [&](Value* r) { row(r, c0, c1); }); };
                 if (compacted_.empty())
                     pass();
