@@ -371,28 +371,36 @@ Expr random_expr(std::mt19937& rng, int depth) {
     }
 }
 
+/// `body` with every parameter trainable, Shared and then PerFeature, in f64
+/// for odd trials: each kernel against the interpreter on `shapes`. Returns
+/// the two specs.
+std::vector<KernelSpec> check_random_formula(const Expr& body, int trial, std::initializer_list<Shape> shapes) {
+    Formula f;
+    f.body = body;
+    for (const auto& name : params_of(body)) f.params.push_back({name, 0.5});
+    INFO("formula " << to_string(body));
+    std::vector<KernelSpec> specs;
+    for (ParamKind kind : {ParamKind::Shared, ParamKind::PerFeature}) {
+        KernelSpec spec{f, {}, trial % 2 ? DType::f64 : DType::f32};
+        for (const auto& p : f.params) spec.params.push_back({p.name, kind, true, 0.5});
+        const Kernel k = compile_jit(spec);
+        for (Shape s : shapes) {
+            if (spec.dtype == DType::f32)
+                check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial));
+            else
+                check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial));
+        }
+        specs.push_back(std::move(spec));
+    }
+    return specs;
+}
+
 }  // namespace
 
 TEST_CASE("random formulas match the interpreter", "[jit][random]") {
     std::mt19937 rng(2024);
-    for (int trial = 0; trial < 60; ++trial) {
-        const Expr body = random_expr(rng, 4);
-        Formula f;
-        f.body = body;
-        for (const auto& name : params_of(body)) f.params.push_back({name, 0.5});
-        INFO("formula " << to_string(body));
-        for (ParamKind kind : {ParamKind::Shared, ParamKind::PerFeature}) {
-            KernelSpec spec{f, {}, trial % 2 ? DType::f64 : DType::f32};
-            for (const auto& p : f.params) spec.params.push_back({p.name, kind, true, 0.5});
-            const Kernel k = compile_jit(spec);
-            for (Shape s : {Shape{17, 1}, Shape{3, 5}, Shape{4, 8}}) {
-                if (spec.dtype == DType::f32)
-                    check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial));
-                else
-                    check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial));
-            }
-        }
-    }
+    for (int trial = 0; trial < 60; ++trial)
+        check_random_formula(random_expr(rng, 4), trial, {Shape{17, 1}, Shape{3, 5}, Shape{4, 8}});
 }
 
 TEST_CASE("SSE2 and AVX2 code: plain loop body and a masked tail", "[jit][width][cpu]") {
@@ -443,23 +451,8 @@ TEST_CASE("random formulas with pows of relu-like bases match the interpreter ac
         }
         const Expr w = make(Op::Clamp, {random_expr(rng, 2), constant(-1), constant(2)});
         const Expr body = make(Op::Add, {make(Op::Pow, {base, w}), random_expr(rng, 2)});
-        Formula f;
-        f.body = body;
-        for (const auto& name : params_of(body)) f.params.push_back({name, 0.5});
-        INFO("formula " << to_string(body));
-        for (ParamKind kind : {ParamKind::Shared, ParamKind::PerFeature}) {
-            KernelSpec spec{f, {}, trial % 2 ? DType::f64 : DType::f32};
-            for (const auto& p : f.params) spec.params.push_back({p.name, kind, true, 0.5});
-            const Kernel k = compile_jit(spec);
-            if (kind == ParamKind::PerFeature)
-                compacted += Engine::global().emit(spec, EmitKind::llvm).find("actjit_lane_compress") != std::string::npos;
-            for (Shape s : {Shape{1, 1100}, Shape{70, 9}, Shape{600, 4}}) {
-                if (spec.dtype == DType::f32)
-                    check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial));
-                else
-                    check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial));
-            }
-        }
+        const auto specs = check_random_formula(body, trial, {Shape{1, 1100}, Shape{70, 9}, Shape{600, 4}});
+        compacted += Engine::global().emit(specs.back(), EmitKind::llvm).find("actjit_lane_compress") != std::string::npos;
     }
     // Most of them compact (the others' exponent folds to a constant).
     INFO("compacted kernels: " << compacted << " of 24");
