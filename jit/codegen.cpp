@@ -598,10 +598,10 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
     } else {
         // Chunks of about kCompactUnits elements: as many whole rows as fit,
         // or pieces of one row when rows are longer; the hoisted nodes are
-        // computed for the chunk's columns first (once, for whole rows). (Compacted chunks of one
-        // short row measured slower: the packed loads then follow their
-        // stores too closely for store-to-load forwarding, which fails on
-        // them.)
+        // computed for the chunk's columns first (once, for whole rows).
+        // (Compacted chunks of one short row measured slower: the packed
+        // loads then follow their stores too closely for store-to-load
+        // forwarding, which fails on them.)
         Value* chunk = chunk_elements();
         Value* one = llvm::ConstantInt::get(i64_, 1);
         Value* fits = b_.CreateICmpSLE(cols, chunk);
@@ -1005,7 +1005,8 @@ Value* Emitter::unpack_pow(std::size_t index, Value* u, Value* w) {
     if (lane_mask_) active = b_.CreateAnd(active, lane_mask_);
     const LaneSelection sel = select_lanes(b_, active, VT_);
     Value* pos = b_.CreateLoad(i64_, c.count);
-    Value* result = b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), emit_pow_zero_base(b_, u, w));
+    Value* result =
+        b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), emit_pow_zero_base(b_, u, w, !c.positive));
     if (c.log) {
         // log(+-0) = -inf in the lanes that were not packed.
         Value* ln = b_.CreateSelect(active, expand_load(b_, VT_, sel, c.log, pos), splat(-HUGE_VAL));
@@ -1065,16 +1066,7 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
                                         b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
     bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
     bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
-    Value* at_zero;
-    if (positive) {  // +0^v: 0 for v > 0, inf for v < 0, 1 for v = 0, NaN for NaN
-        Value* zero = splat(0.0);
-        at_zero = b_.CreateSelect(b_.CreateFCmpOGT(w1, zero), zero,
-                                  b_.CreateSelect(b_.CreateFCmpOLT(w1, zero), inf,
-                                                  b_.CreateSelect(b_.CreateFCmpOEQ(w1, zero), splat(1.0), w1)));
-    } else {
-        at_zero = emit_pow_zero_base(b_, u, w1);
-    }
-    Value* fast = b_.CreateSelect(zero_base, at_zero, b_.CreateFMul(u, t));
+    Value* fast = b_.CreateSelect(zero_base, emit_pow_zero_base(b_, u, w1, !positive), b_.CreateFMul(u, t));
     if (!positive) {
         // A finite negative base with a non-integer w + 1 is NaN, also
         // where w rounded to an integer (u^v from u^(v - 1) for |v| < 2^-25).

@@ -445,12 +445,12 @@ Value* is_odd_int(Math& m, Value* b) {
 }
 
 /// C's pow(+-0, b): +inf for b < 0, +0 for b > 0, 1 for b = 0, NaN for NaN;
-/// the sign of a = -0 for odd integer b.
-Value* pow_zero_base(Math& m, Value* a, Value* b) {
+/// the sign of a = -0 for odd integer b (`signed_zero`: a may be -0).
+Value* pow_zero_base(Math& m, Value* a, Value* b, bool signed_zero = true) {
     Value* z = m.sel(m.lt(b, m.c(0.0)), m.inf(), m.c(0.0));
     z = m.sel(m.eq(b, m.c(0.0)), m.c(1.0), z);
     z = m.sel(m.uno(b), b, z);
-    return m.sel(is_odd_int(m, b), m.copysign(z, a), z);
+    return signed_zero ? m.sel(is_odd_int(m, b), m.copysign(z, a), z) : z;
 }
 
 /// pow for float lanes without a library call: 2^(b log2|a|) in double, then
@@ -900,11 +900,11 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm:
     return {p, ln};
 }
 
-llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e) {
+llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e, bool signed_zero) {
     llvm::IRBuilderBase::FastMathFlagGuard guard(b);
     b.clearFastMathFlags();
     vmath::Math m(b, a->getType());
-    return vmath::pow_zero_base(m, a, e);
+    return vmath::pow_zero_base(m, a, e, signed_zero);
 }
 
 llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args) {

@@ -43,8 +43,9 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, 
 
 /// C's pow(+-0, e) (+inf for e < 0, +-0 for e > 0, 1 for e = 0, NaN for NaN;
 /// the sign of a = -0 for an odd integer e): the value of pow(a, e) in every
-/// lane where a is +-0.
-llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e);
+/// lane where a is +-0. Without `signed_zero` a is +0 there (a relu base),
+/// and the sign test is left out.
+llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e, bool signed_zero = true);
 
 /// Make every external symbol the emitted code may call resolvable in `jit`
 /// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
