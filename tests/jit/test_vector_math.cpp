@@ -189,6 +189,81 @@ TEST_CASE("vector math: exp and expm1 of one argument share their reduction, bit
     CHECK(fmas("where(feature == 0, exp(x), expm1(x))") < fmas("where(feature == 0, exp(x), expm1(x + 1))"));
 }
 
+namespace {
+
+/// exp and expm1 have a fast path for vectors whose every lane is within
+/// +-87 (+-708 in f64) and the exact code for the others; a lane's value
+/// must not depend on which its vector took. Each sample is computed in a
+/// vector of 16 copies of itself (the fast path wherever the sample is in
+/// its range) and beside a +inf (the exact path at width 4, 8 or 16: +inf
+/// is every fourth lane); the two must have the same bits. The samples
+/// cross the fast path's limits and the limits of float exp itself, so a
+/// fast path taken too far fails here too.
+template <class T>
+void check_fast_exact_agree(const char* formula, int width) {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
+    const double span = sizeof(T) == 4 ? 110.0 : 760.0;
+    std::vector<T> in;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> all(-span, span), mid(-30, 30);
+    for (int i = 0; i < 4000; ++i) {
+        in.push_back(static_cast<T>(all(rng)));
+        in.push_back(static_cast<T>(mid(rng)));
+    }
+    using L = std::numeric_limits<T>;
+    const double f32_edges[] = {87.0, 87.3, 88.0, 88.3, 88.4, 88.7, 88.72, 88.73, -87.0, -87.33, -87.4, -88.0,
+                                -100.0, -103.9, -104.0, 25.0, -25.0, -24.9};
+    const double f64_edges[] = {708.0, 708.4, 709.0, 709.7, 709.78, 709.79, -708.0, -708.4, -709.0, -745.0,
+                                -745.2, 40.0, -40.0, -39.9};
+    if constexpr (sizeof(T) == 4)
+        for (double v : f32_edges) in.push_back(static_cast<T>(v));
+    else
+        for (double v : f64_edges) in.push_back(static_cast<T>(v));
+    for (double v : {0.0, -0.0, 1e-30, -1e-30, std::nan("")}) in.push_back(static_cast<T>(v));
+    for (T v : {L::min(), L::denorm_min(), -L::denorm_min()}) in.push_back(v);
+    std::vector<T> uniform, mixed;  // mixed: lane 4k is +inf, lanes 4k+1..4k+3 are in[3k..3k+2]
+    for (T v : in) uniform.insert(uniform.end(), 16, v);
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        mixed.push_back(static_cast<T>(HUGE_VAL));
+        for (std::size_t j = i; j < i + 3; ++j) mixed.push_back(j < in.size() ? in[j] : T(1));
+    }
+    actjit::JitOptions options;
+    options.vector_width = width;
+    const auto k = actjit::compile_jit(actjit::KernelSpec::fixed(actjit::parse_formula(formula), dtype), options);
+    std::vector<T> fast(uniform.size()), exact(mixed.size());
+    k.forward(uniform.data(), fast.data(), 1, static_cast<std::int64_t>(uniform.size()));
+    k.forward(mixed.data(), exact.data(), 1, static_cast<std::int64_t>(mixed.size()));
+    std::size_t differ = 0, first = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const T a = fast[16 * i], b = exact[(i / 3) * 4 + 1 + i % 3];
+        const bool same = std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+        if (!same && differ++ == 0) first = i;
+    }
+    INFO(formula << (sizeof(T) == 4 ? " f32" : " f64") << " width " << width << ": " << differ
+                 << " lanes differ, first at x = " << static_cast<double>(in[first]) << ": fast "
+                 << static_cast<double>(fast[16 * first]) << ", exact "
+                 << static_cast<double>(exact[(first / 3) * 4 + 1 + first % 3]));
+    CHECK(differ == 0);
+}
+
+}  // namespace
+
+TEST_CASE("vector math: exp's fast path gives the exact path's bits", "[jit][vmath]") {
+    for (const char* f : {"exp(x)", "expm1(x)", "sigmoid(x)", "softplus(x)", "tanh(x)", "sinh(x)", "cosh(x)",
+                          "erf(x)", "3 * exp(x) + expm1(x)", "elu(x)", "silu(x)", "mish(x)"}) {
+        for (int width : {4, 8, 16}) check_fast_exact_agree<float>(f, width);
+        for (int width : {2, 4, 8}) check_fast_exact_agree<double>(f, width);
+    }
+    // The fast path is there: a branch to the exact code, in a kernel that
+    // calls exp (and in the shared exp/expm1 pair).
+    for (const char* f : {"exp(x)", "sigmoid(x)", "3 * exp(x) + expm1(x)"}) {
+        const std::string ir = actjit::Engine::global().emit(
+            actjit::KernelSpec::fixed(actjit::parse_formula(f), DType::f32), actjit::EmitKind::llvm);
+        INFO(f);
+        CHECK(ir.find("vmath.slow") != std::string::npos);
+    }
+}
+
 TEST_CASE("vector math: limits and special values", "[jit][vmath]") {
     auto run = [](const char* formula, std::vector<float> x) {
         const auto k = actjit::compile_jit(actjit::KernelSpec::fixed(actjit::parse_formula(formula), DType::f32));
