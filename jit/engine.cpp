@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -411,8 +412,19 @@ jit::Target Engine::Impl::resolve(const JitOptions& o) const {
             if (!f.getValue() && sti->checkFeatures("+" + name))
                 throw ValueError(fmt::format("jit: cpu '{}' needs feature '{}', which this host lacks", o.cpu, name));
         }
-        t.codegen.cpu = o.cpu;
+        // Its instruction-set features in full, as the host's are given: the
+        // vector math choices and lane compaction read them from the
+        // functions' "target-features" (without them "haswell" got the
+        // SSE2 libmvec calls and no compaction).
+        std::vector<std::string> names;
+        for (const auto& f : core->host_feature_map) names.push_back(f.getKey().str());
+        std::sort(names.begin(), names.end());
         t.codegen.features.clear();
+        for (const std::string& name : names) {
+            if (!t.codegen.features.empty()) t.codegen.features += ',';
+            t.codegen.features += (sti->checkFeatures("+" + name) ? "+" : "-") + name;
+        }
+        t.codegen.cpu = o.cpu;
         t.codegen.vector_bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx") ? 256 : 128;
     }
     t.codegen.lanes = o.vector_width;

@@ -16,7 +16,9 @@ namespace actjit {
 struct JitOptions {
     int vector_width = 0;     // lanes; 0 = best for the host (AVX-512, AVX2, SSE2)
     int opt_level = 2;        // 0..3
-    std::string cpu;          // empty = host
+    /// Empty: the host. Else an LLVM CPU name ("x86-64", "haswell") whose
+    /// instruction set the host has: code for that CPU, its features in full.
+    std::string cpu;
     /// Compute pow(u, w) with a base that is often exactly 0 (relu(x)^q,
     /// prepu) on packed lanes: only the lanes with u != 0 run the pow (AVX2
     /// and wider; docs/JIT.md, "Lane compaction"). Bitwise the same results.

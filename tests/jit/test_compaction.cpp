@@ -141,6 +141,23 @@ TEST_CASE("lane compaction is used where it applies and only there", "[jit][comp
     CHECK(compacts(ir("where(x < 0, 0, x)^s")));
     CHECK_FALSE(compacts(ir("relu(x)^(softsign(s) + 1)", off)));
     CHECK_FALSE(compacts(ir("relu(x)^s", sse2)));      // 128-bit vectors
+    // Another AVX2 CPU by name: its features go into the code, so it
+    // compacts and takes the AVX2 vector math (no libmvec pow called).
+    JitOptions haswell;
+    haswell.cpu = "haswell";
+    std::string hw;
+    try {
+        hw = ir("relu(x)^(softsign(s) + 1)", haswell);
+    } catch (const ValueError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("which this host lacks"));  // the only acceptable reason
+    }
+    if (!hw.empty()) {
+        CHECK(compacts(hw));
+        CHECK(hw.find("\"target-cpu\"=\"haswell\"") != std::string::npos);
+        CHECK(hw.find("+avx2") != std::string::npos);
+        CHECK(hw.find("-avx512f") != std::string::npos);
+        CHECK(hw.find("_ZGV") == std::string::npos);  // the inline AVX2 pow, not libmvec
+    }
     CHECK_FALSE(compacts(ir("abs(x)^s")));             // the base is rarely 0
     CHECK_FALSE(compacts(ir("relu(x)^2.5 + s * x")));  // a constant exponent
     JitOptions f64_narrow;
