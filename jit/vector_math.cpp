@@ -418,38 +418,53 @@ Value* log_specials(Math& m, Value* u, Value* res) {
     return m.sel(m.ult(u, m.c(0.0)), m.nan(), res);
 }
 
+/// A lane of u that is not a positive, normal, finite number (NaN
+/// included): the log family's fast path, which leaves out the subnormal
+/// pre-scaling and the special cases, is only for vectors without one.
+Value* log_arg_unusual(Math& m, Value* u) {
+    const double min_normal = m.f64() ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+    return m.b().CreateNot(m.b().CreateAnd(m.ge(u, m.c(min_normal)), m.lt(u, m.inf())));
+}
+
+/// `finish(parts)` of log_parts(x): without the pre-scaling and the special
+/// cases where every lane of x is positive, normal and finite (the same
+/// bits: those steps do nothing there), with both elsewhere.
+template <class Finish>
+Value* log_like(Math& m, Value* x, Finish finish) {
+    return m.unless_any(log_arg_unusual(m, x), [&] { return finish(log_parts(m, x, /*normal=*/true)); },
+                        [&] { return log_specials(m, x, finish(log_parts(m, x))); });
+}
+
 Value* log_(Math& m, Value* x) {
-    LogParts p = log_parts(m, x);
-    Value* res = m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l));
-    return log_specials(m, x, res);
+    return log_like(m, x, [&](const LogParts& p) { return m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)); });
 }
 
 Value* log2_(Math& m, Value* x) {
-    LogParts p = log_parts(m, x);
-    Value* res = m.fma(p.l, hi(m, kLog2e), m.fma(p.l, lo(m, kLog2e), p.e));
-    return log_specials(m, x, res);
+    return log_like(m, x, [&](const LogParts& p) { return m.fma(p.l, hi(m, kLog2e), m.fma(p.l, lo(m, kLog2e), p.e)); });
 }
 
 Value* log10_(Math& m, Value* x) {
-    LogParts p = log_parts(m, x);
-    Value* low = m.fma(p.e, lo(m, kLog10_2), m.mul(p.l, lo(m, kLog10e)));
-    Value* res = m.fma(p.e, hi(m, kLog10_2), m.fma(p.l, hi(m, kLog10e), low));
-    return log_specials(m, x, res);
+    return log_like(m, x, [&](const LogParts& p) {
+        Value* low = m.fma(p.e, lo(m, kLog10_2), m.mul(p.l, lo(m, kLog10e)));
+        return m.fma(p.e, hi(m, kLog10_2), m.fma(p.l, hi(m, kLog10e), low));
+    });
 }
 
 /// log1p without special cases (valid for x in (-1, inf) and NaN, which
 /// gives NaN): log(u) + (x - (u - 1))/u with u = 1 + x rounded, the second
-/// term correcting for the rounding of u. `nonneg`: x >= 0 or NaN, so u >= 1
-/// is normal.
-Value* log1p_raw(Math& m, Value* x, Value* u, bool nonneg = false) {
-    LogParts p = log_parts(m, u, nonneg);
+/// term correcting for the rounding of u. `u_normal`: u is normal (x >= 0, or
+/// checked), or NaN.
+Value* log1p_raw(Math& m, Value* x, Value* u, bool u_normal = false) {
+    LogParts p = log_parts(m, u, u_normal);
     Value* corr = m.div(m.sub(x, m.sub(u, m.c(1.0))), u);
     return m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), m.add(p.l, corr)));
 }
 
 Value* log1p_(Math& m, Value* x) {
     Value* u = m.add(x, m.c(1.0));
-    Value* res = log_specials(m, u, log1p_raw(m, x, u));
+    // u positive, normal and finite in every lane: log1p_raw alone.
+    Value* res = m.unless_any(log_arg_unusual(m, u), [&] { return log1p_raw(m, x, u, /*u_normal=*/true); },
+                              [&] { return log_specials(m, u, log1p_raw(m, x, u)); });
     return m.sel(m.eq(x, m.c(0.0)), x, res);  // log1p(-0) = -0
 }
 
@@ -535,7 +550,7 @@ Value* sigmoid_(Math& m, Value* x) {
 Value* softplus_(Math& m, Value* x) {
     // max(x, 0) + log1p(e^-|x|); NaN reaches the result through log1p.
     Value* t = exp_(m, m.neg(m.abs(x)));
-    Value* l = log1p_raw(m, t, m.add(t, m.c(1.0)), /*nonneg=*/true);
+    Value* l = log1p_raw(m, t, m.add(t, m.c(1.0)), /*u_normal=*/true);
     return m.add(m.sel(m.gt(x, m.c(0.0)), x, m.c(0.0)), l);
 }
 

@@ -191,17 +191,11 @@ TEST_CASE("vector math: exp and expm1 of one argument share their reduction, bit
 
 namespace {
 
-/// exp and expm1 have a fast path for vectors whose every lane is within
-/// +-87 (+-708 in f64) and the exact code for the others; a lane's value
-/// must not depend on which its vector took. Each sample is computed in a
-/// vector of 16 copies of itself (the fast path wherever the sample is in
-/// its range) and beside a +inf (the exact path at width 4, 8 or 16: +inf
-/// is every fourth lane); the two must have the same bits. The samples
-/// cross the fast path's limits and the limits of float exp itself, so a
-/// fast path taken too far fails here too.
+/// For exp and expm1 (fast path: every lane within +-87, +-708 in f64):
+/// values across those limits and the limits of exp itself, so a fast path
+/// taken too far fails the check below.
 template <class T>
-void check_fast_exact_agree(const char* formula, int width) {
-    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
+std::vector<T> exp_samples() {
     const double span = sizeof(T) == 4 ? 110.0 : 760.0;
     std::vector<T> in;
     std::mt19937 rng(5);
@@ -221,10 +215,45 @@ void check_fast_exact_agree(const char* formula, int width) {
         for (double v : f64_edges) in.push_back(static_cast<T>(v));
     for (double v : {0.0, -0.0, 1e-30, -1e-30, std::nan("")}) in.push_back(static_cast<T>(v));
     for (T v : {L::min(), L::denorm_min(), -L::denorm_min()}) in.push_back(v);
+    return in;
+}
+
+/// For the log family (fast path: every lane positive, normal, finite): a
+/// stride through every bit pattern (both signs, subnormals, 0, inf, NaN)
+/// and values just above -1 and around 1.
+template <class T>
+std::vector<T> log_samples() {
+    std::vector<T> in;
+    using I = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    const I step = static_cast<I>(sizeof(T) == 4 ? 100003ULL : 429496729600003ULL);
+    for (I bits = 0, prev = 0; bits >= prev; prev = bits, bits += step) in.push_back(std::bit_cast<T>(bits));
+    std::mt19937 rng(6);
+    std::uniform_real_distribution<double> near1(0.5, 2.0), above_m1(-1.0, -0.9);
+    for (int i = 0; i < 3000; ++i) {
+        in.push_back(static_cast<T>(near1(rng)));
+        in.push_back(static_cast<T>(above_m1(rng)));
+    }
+    using L = std::numeric_limits<T>;
+    for (T v : {L::min(), L::max(), L::denorm_min(), T(0), T(-0.0), T(-1), T(1), L::infinity(), -L::infinity(),
+                L::quiet_NaN(), std::nextafter(T(-1), T(0)), std::nextafter(L::min(), T(0))})
+        in.push_back(v);
+    return in;
+}
+
+/// The vector math's fast paths (exp and expm1 for vectors whose every
+/// lane is within +-87, +-708 in f64; the log family for vectors of
+/// positive, normal, finite lanes) must give a lane the bits the exact code
+/// gives it: its value must not depend on its neighbours. Each sample is
+/// computed in a vector of 16 copies of itself (the fast path wherever the
+/// sample allows it) and beside an `unusual` value (every fourth lane, so
+/// every vector at width 4, 8 or 16 takes the exact path).
+template <class T>
+void check_fast_exact_agree(const char* formula, int width, const std::vector<T>& in, T unusual) {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
     std::vector<T> uniform, mixed;  // mixed: lane 4k is +inf, lanes 4k+1..4k+3 are in[3k..3k+2]
     for (T v : in) uniform.insert(uniform.end(), 16, v);
     for (std::size_t i = 0; i < in.size(); i += 3) {
-        mixed.push_back(static_cast<T>(HUGE_VAL));
+        mixed.push_back(unusual);
         for (std::size_t j = i; j < i + 3; ++j) mixed.push_back(j < in.size() ? in[j] : T(1));
     }
     actjit::JitOptions options;
@@ -251,12 +280,25 @@ void check_fast_exact_agree(const char* formula, int width) {
 TEST_CASE("vector math: exp's fast path gives the exact path's bits", "[jit][vmath]") {
     for (const char* f : {"exp(x)", "expm1(x)", "sigmoid(x)", "softplus(x)", "tanh(x)", "sinh(x)", "cosh(x)",
                           "erf(x)", "3 * exp(x) + expm1(x)", "elu(x)", "silu(x)", "mish(x)"}) {
-        for (int width : {4, 8, 16}) check_fast_exact_agree<float>(f, width);
-        for (int width : {2, 4, 8}) check_fast_exact_agree<double>(f, width);
+        for (int width : {4, 8, 16}) check_fast_exact_agree<float>(f, width, exp_samples<float>(), HUGE_VALF);
+        for (int width : {2, 4, 8}) check_fast_exact_agree<double>(f, width, exp_samples<double>(), HUGE_VAL);
     }
     // The fast path is there: a branch to the exact code, in a kernel that
     // calls exp (and in the shared exp/expm1 pair).
     for (const char* f : {"exp(x)", "sigmoid(x)", "3 * exp(x) + expm1(x)"}) {
+        const std::string ir = actjit::Engine::global().emit(
+            actjit::KernelSpec::fixed(actjit::parse_formula(f), DType::f32), actjit::EmitKind::llvm);
+        INFO(f);
+        CHECK(ir.find("vmath.slow") != std::string::npos);
+    }
+}
+
+TEST_CASE("vector math: the log family's fast path gives the exact path's bits", "[jit][vmath]") {
+    for (const char* f : {"log(x)", "log2(x)", "log10(x)", "log1p(x)", "x * log(x) + log1p(x)"}) {
+        for (int width : {4, 8, 16}) check_fast_exact_agree<float>(f, width, log_samples<float>(), -1.0f);
+        for (int width : {2, 4, 8}) check_fast_exact_agree<double>(f, width, log_samples<double>(), -1.0);
+    }
+    for (const char* f : {"log(x)", "log1p(x)"}) {
         const std::string ir = actjit::Engine::global().emit(
             actjit::KernelSpec::fixed(actjit::parse_formula(f), DType::f32), actjit::EmitKind::llvm);
         INFO(f);
