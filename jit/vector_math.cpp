@@ -547,10 +547,23 @@ Value* sigmoid_(Math& m, Value* x) {
     return m.div(num, m.add(m.c(1.0), t));
 }
 
+/// log1p(t) for t in [0, 1] or NaN (float): log1p(g) directly for g = t
+/// <= 1/2, and ln2 + log1p(g) with g = (t - 1)/2 (exact: Sterbenz) above.
+/// No 1 + t to round and correct for, so no division and no exponent
+/// arithmetic: softplus's exp -> log chain is that much shorter.
+Value* log1p_unit_f32(Math& m, Value* t) {
+    Value* big = m.gt(t, m.c(0.5));
+    Value* g = m.sel(big, m.mul(m.sub(t, m.c(1.0)), m.c(0.5)), t);
+    Value* p = m.poly_estrin(g, kLog1pUnit32);
+    Value* l = m.fma(m.mul(g, g), m.fma(g, p, m.c(-0.5)), g);
+    Value* e = m.sel(big, m.c(1.0), m.c(0.0));
+    return m.fma(e, hi(m, kLn2), m.fma(e, lo(m, kLn2), l));
+}
+
 Value* softplus_(Math& m, Value* x) {
     // max(x, 0) + log1p(e^-|x|); NaN reaches the result through log1p.
     Value* t = exp_(m, m.neg(m.abs(x)));
-    Value* l = log1p_raw(m, t, m.add(t, m.c(1.0)), /*u_normal=*/true);
+    Value* l = m.f64() ? log1p_raw(m, t, m.add(t, m.c(1.0)), /*u_normal=*/true) : log1p_unit_f32(m, t);
     return m.add(m.sel(m.gt(x, m.c(0.0)), x, m.c(0.0)), l);
 }
 
