@@ -278,6 +278,7 @@ private:
     bool load_hoisted_ = false;
     Phase phase_ = Phase::plain;
     Value* lane_mask_ = nullptr;      // live lanes of the vector being emitted (null: all)
+    bool fast_paths_ = true;          // the vector math's fast paths (not in tails run once per call)
     const Env* loop_env_ = nullptr;   // emit_loops' environment (shared parameters)
     Value* x_arg_ = nullptr;          // the kernel's x
 
@@ -497,8 +498,13 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const
     const Body chunked = [&](Value* off, Value* mask, const Env& e, Shape shape, Value* col) {
         if (phase_ == Phase::collect) return collect_lanes(off, mask, e);
         lane_mask_ = mask;
+        // A masked tail of the flat or tiled loop runs once per call (or per
+        // chunk): the vector math's exact code alone there. The rows shape's
+        // run once per row and keep the fast paths.
+        fast_paths_ = mask == nullptr || shape == Shape::rows;
         body(off, mask, e, shape, col);
         lane_mask_ = nullptr;
+        fast_paths_ = true;
     };
     loop_env_ = &env;
     // At most 4 versions of the loops (compile time grows with each).
@@ -1157,7 +1163,7 @@ Value* Emitter::exp_clamped(const Expr& u, Value* uv) {
 }
 
 Value* Emitter::transcendental(Op op, llvm::ArrayRef<Value*> args) {
-    if (Value* v = emit_vector_math(b_, op, args)) return v;
+    if (Value* v = emit_vector_math(b_, op, args, fast_paths_)) return v;
     switch (op) {
     case Op::Sigmoid: {
         // e = exp(-|x|): 1 / (1 + e) for x >= 0, e / (1 + e) below (never overflows)
@@ -1346,7 +1352,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         return transcendental(Op::Sigmoid, {arg(0)});
     case Op::Exp: case Op::Expm1:
         if (auto it = exp_pairs_.find(e.arg(0).get()); it != exp_pairs_.end()) {
-            if (!it->second.first) it->second = emit_exp_expm1(b_, arg(0));
+            if (!it->second.first) it->second = emit_exp_expm1(b_, arg(0), fast_paths_);
             if (it->second.first) return e.op() == Op::Exp ? it->second.first : it->second.second;
         }
         return transcendental(e.op(), {arg(0)});

@@ -66,6 +66,10 @@ public:
 
     llvm::IRBuilderBase& b() { return b_; }
     bool f64() const { return f64_; }
+    /// Without fast paths unless_any emits the exact code alone (masked
+    /// tails: one vector per call, where the second copy would only cost
+    /// compile time).
+    void set_fast_paths(bool on) { fast_paths_ = on; }
     int mant_bits() const { return f64_ ? 52 : 23; }
     int exp_bias() const { return f64_ ? 1023 : 127; }
 
@@ -165,7 +169,7 @@ public:
     template <class Fast, class Slow>
     Value* unless_any(Value* bad_of_fast_args, Fast fast, Slow slow) {
         llvm::BasicBlock* from = b_.GetInsertBlock();
-        if (from == nullptr || from->getParent() == nullptr || b_.GetInsertPoint() != from->end())
+        if (!fast_paths_ || from == nullptr || from->getParent() == nullptr || b_.GetInsertPoint() != from->end())
             return slow();
         Value* f = fast();
         from = b_.GetInsertBlock();
@@ -191,6 +195,7 @@ private:
     llvm::Type* t_;
     llvm::Type* it_ = nullptr;
     bool f64_ = false;
+    bool fast_paths_ = true;
 };
 
 // ln2, log2(e), log10(2), log10(e) split as hi + lo: hi is the value rounded to
@@ -867,7 +872,7 @@ Value* emit_libmvec(llvm::IRBuilderBase& b, actjit::Op op, ArrayRef<Value*> args
     return emit_libmvec_call(b, fn, args);
 }
 
-Value* emit_inline(llvm::IRBuilderBase& b, actjit::Op op, ArrayRef<Value*> args) {
+Value* emit_inline(llvm::IRBuilderBase& b, actjit::Op op, ArrayRef<Value*> args, bool fast_paths) {
     if (op == actjit::Op::Pow && args.size() == 2 && args[0]->getType()->getScalarType()->isFloatTy() &&
         args[1]->getType() == args[0]->getType()) {
         llvm::IRBuilderBase::FastMathFlagGuard guard(b);
@@ -881,6 +886,7 @@ Value* emit_inline(llvm::IRBuilderBase& b, actjit::Op op, ArrayRef<Value*> args)
     llvm::IRBuilderBase::FastMathFlagGuard guard(b);
     b.clearFastMathFlags();
     Math m(b, type);
+    m.set_fast_paths(fast_paths);
     Value* x = args[0];
     using actjit::Op;
     switch (op) {
@@ -1000,7 +1006,7 @@ llvm::Error add_vector_math_symbols(llvm::orc::LLJIT& jit) {
     return jit.getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)));
 }
 
-std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x) {
+std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x, bool fast_paths) {
     const bool f64 = x->getType()->getScalarType()->isDoubleTy();
     if (vmath::choice(actjit::Op::Exp, f64) != vmath::Impl::inline_poly ||
         vmath::choice(actjit::Op::Expm1, f64) != vmath::Impl::inline_poly)
@@ -1008,6 +1014,7 @@ std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llv
     llvm::IRBuilderBase::FastMathFlagGuard guard(b);
     b.clearFastMathFlags();
     vmath::Math m(b, x->getType());
+    m.set_fast_paths(fast_paths);
     return vmath::exp_expm1_(m, x);
 }
 
@@ -1049,11 +1056,12 @@ llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Va
     return vmath::pow_zero_base(m, a, e, signed_zero);
 }
 
-llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args) {
+llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args,
+                              bool fast_paths) {
     if (args.empty()) return nullptr;
     const bool f64 = args[0]->getType()->getScalarType()->isDoubleTy();
     switch (vmath::choice(op, f64, vmath::function_isa(b.GetInsertBlock()->getParent()))) {
-    case vmath::Impl::inline_poly: return vmath::emit_inline(b, op, args);
+    case vmath::Impl::inline_poly: return vmath::emit_inline(b, op, args, fast_paths);
     case vmath::Impl::sleef: return vmath::emit_sleef(b, op, args);
     case vmath::Impl::libmvec: return vmath::emit_libmvec(b, op, args);
     case vmath::Impl::none: return nullptr;

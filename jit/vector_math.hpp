@@ -20,13 +20,17 @@ namespace actjit::jit {
 /// Tanh, Asinh, Acosh, Atanh, Erf, Erfc, Cbrt, Sigmoid, Softplus, and Pow for
 /// non-constant exponents) on `args` of type <N x float> or <N x double> (any
 /// N >= 1, including scalar float/double). Returns nullptr if `op` is not a
-/// transcendental it handles.
-llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args);
+/// transcendental it handles. `fast_paths`: exp, expm1 and the log family
+/// branch to their exact code only for vectors that need it (the same bits);
+/// without, the exact code alone (for code that runs once per call, such as
+/// a masked tail: half the IR).
+llvm::Value* emit_vector_math(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args,
+                              bool fast_paths = true);
 
 /// exp(x) and expm1(x) of one argument, sharing their range reduction and
 /// polynomial (bitwise the values emit_vector_math gives for each); nullptrs
 /// where those are not inline polynomials.
-std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x);
+std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x, bool fast_paths = true);
 
 /// pow(a, e) and log(a) of one base, sharing log2|a|: the pow is bitwise
 /// emit_vector_math's, the log within 1 ulp (rounded from a double). Nullptrs

@@ -29,7 +29,8 @@ Impl choice(actjit::Op op, bool f64, Isa isa = {true, true});
 
 /// The inline polynomial version; nullptr where there is none for this op and
 /// element type.
-llvm::Value* emit_inline(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args);
+llvm::Value* emit_inline(llvm::IRBuilderBase& b, actjit::Op op, llvm::ArrayRef<llvm::Value*> args,
+                         bool fast_paths = true);
 
 /// The SLEEF call version (split or padded to the ISA widths the function's
 /// target features allow); nullptr where SLEEF has no such function.
