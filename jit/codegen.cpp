@@ -1080,20 +1080,7 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
         Value* nonint = b_.CreateFCmpUNE(w1, intrinsic(llvm::Intrinsic::floor, w1));
         fast = b_.CreateSelect(b_.CreateAnd(neg, nonint), splat(std::numeric_limits<double>::quiet_NaN()), fast);
     }
-    llvm::BasicBlock* from = b_.GetInsertBlock();
-    auto* slow_bb = block("pow.slow");
-    auto* join = block("pow.join");
-    b_.CreateCondBr(b_.CreateOrReduce(bad), slow_bb, join,
-                    llvm::MDBuilder(ctx_).createBranchWeights(1, 1000));
-    b_.SetInsertPoint(slow_bb);
-    Value* slow = transcendental(Op::Pow, {u, w1});
-    llvm::BasicBlock* slow_end = b_.GetInsertBlock();
-    b_.CreateBr(join);
-    b_.SetInsertPoint(join);
-    llvm::PHINode* phi = b_.CreatePHI(VT_, 2);
-    phi->addIncoming(fast, from);
-    phi->addIncoming(slow, slow_end);
-    return phi;
+    return join_rare_slow_path(b_, bad, fast, [&] { return transcendental(Op::Pow, {u, w1}); }, "pow");
 }
 
 Value* Emitter::div_uniform(Value* a, Value* b) {

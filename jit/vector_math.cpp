@@ -172,22 +172,7 @@ public:
         if (!fast_paths_ || from == nullptr || from->getParent() == nullptr || b_.GetInsertPoint() != from->end())
             return slow();
         Value* f = fast();
-        from = b_.GetInsertBlock();
-        Value* any = bad_of_fast_args->getType()->isVectorTy() ? b_.CreateOrReduce(bad_of_fast_args)
-                                                                : bad_of_fast_args;
-        llvm::LLVMContext& ctx = b_.getContext();
-        auto* slow_bb = llvm::BasicBlock::Create(ctx, "vmath.slow", from->getParent());
-        auto* join = llvm::BasicBlock::Create(ctx, "vmath.join", from->getParent());
-        b_.CreateCondBr(any, slow_bb, join, llvm::MDBuilder(ctx).createBranchWeights(1, 1000));
-        b_.SetInsertPoint(slow_bb);
-        Value* sv = slow();
-        llvm::BasicBlock* slow_end = b_.GetInsertBlock();
-        b_.CreateBr(join);
-        b_.SetInsertPoint(join);
-        llvm::PHINode* phi = b_.CreatePHI(t_, 2);
-        phi->addIncoming(f, from);
-        phi->addIncoming(sv, slow_end);
-        return phi;
+        return join_rare_slow_path(b_, bad_of_fast_args, f, slow, "vmath");
     }
 
 private:
@@ -1004,6 +989,25 @@ llvm::Error add_vector_math_symbols(llvm::orc::LLJIT& jit) {
     add_fn("pow", static_cast<double (*)(double, double)>(&::pow));
     add_fn("powf", static_cast<float (*)(float, float)>(&::powf));
     return jit.getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)));
+}
+
+llvm::Value* join_rare_slow_path(llvm::IRBuilderBase& b, llvm::Value* bad, llvm::Value* fast,
+                                 llvm::function_ref<llvm::Value*()> slow, const char* name) {
+    llvm::BasicBlock* from = b.GetInsertBlock();
+    llvm::Value* any = bad->getType()->isVectorTy() ? b.CreateOrReduce(bad) : bad;
+    llvm::LLVMContext& ctx = b.getContext();
+    auto* slow_bb = llvm::BasicBlock::Create(ctx, std::string(name) + ".slow", from->getParent());
+    auto* join = llvm::BasicBlock::Create(ctx, std::string(name) + ".join", from->getParent());
+    b.CreateCondBr(any, slow_bb, join, llvm::MDBuilder(ctx).createBranchWeights(1, 1000));
+    b.SetInsertPoint(slow_bb);
+    llvm::Value* sv = slow();
+    llvm::BasicBlock* slow_end = b.GetInsertBlock();
+    b.CreateBr(join);
+    b.SetInsertPoint(join);
+    llvm::PHINode* phi = b.CreatePHI(fast->getType(), 2);
+    phi->addIncoming(fast, from);
+    phi->addIncoming(sv, slow_end);
+    return phi;
 }
 
 std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x, bool fast_paths) {

@@ -51,6 +51,14 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, 
 /// and the sign test is left out.
 llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e, bool signed_zero = true);
 
+/// `fast` where no lane of `bad` (i1 or a vector of i1) is set, else `slow()`,
+/// emitted in a block of its own that the branch (weighted 1 : 1000) reaches
+/// for such vectors; returns the joining phi, with the builder at the end of
+/// the join block (`name`.slow, `name`.join). The builder must be at the end
+/// of a block of a function, where `fast` is available.
+llvm::Value* join_rare_slow_path(llvm::IRBuilderBase& b, llvm::Value* bad, llvm::Value* fast,
+                                 llvm::function_ref<llvm::Value*()> slow, const char* name);
+
 /// Make every external symbol the emitted code may call resolvable in `jit`
 /// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
 /// LLJIT.
