@@ -260,13 +260,21 @@ Value* exp_(Math& m, Value* x) {
     return m.unless_any(exp_out_of_range(m, x), [&] { return exp_in_range(m, x); }, [&] { return exp_exact(m, x); });
 }
 
-Value* exp2_(Math& m, Value* x) {
-    Value* xc = m.f64() ? m.clamp(x, -1076.0, 1025.0) : m.clamp(x, -151.0, 129.0);
+/// 2^x = 2^n e^(f ln2), n = round(x), f = x - n; `exact`: the clamp and the
+/// two scalings (every x), else one scaling (|x| <= 125, 1021 in f64, or
+/// NaN: 2^n is normal there and the clamp does nothing; the same bits).
+Value* exp2_core(Math& m, Value* x, bool exact) {
+    Value* xc = !exact ? x : m.f64() ? m.clamp(x, -1076.0, 1025.0) : m.clamp(x, -151.0, 129.0);
     auto [n_f, n_i] = m.round_int(m.add(xc, m.magic()));
     Value* f = m.sub(xc, n_f);  // exact, |f| <= 1/2
     Value* r = m.fma(f, hi(m, kLn2), m.mul(f, lo(m, kLn2)));
     Value* p = m.add(expm1_poly(m, r), m.c(1.0));
-    return scale(m, p, n_i);
+    return exact ? scale(m, p, n_i) : m.mul(p, m.pow2i(n_i));
+}
+
+Value* exp2_(Math& m, Value* x) {
+    Value* bad = m.gt(m.abs(x), m.c(m.f64() ? 1021.0 : 125.0));
+    return m.unless_any(bad, [&] { return exp2_core(m, x, false); }, [&] { return exp2_core(m, x, true); });
 }
 
 /// expm1_exact's bits for |x| <= exp_fast_limit and NaN: below -25 (-40)

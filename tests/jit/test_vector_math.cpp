@@ -218,6 +218,27 @@ std::vector<T> exp_samples() {
     return in;
 }
 
+/// For exp2 (fast path: every lane within +-125, +-1021 in f64): values
+/// across those limits and exp2's own.
+template <class T>
+std::vector<T> exp2_samples() {
+    std::vector<T> in;
+    const double span = sizeof(T) == 4 ? 160.0 : 1100.0;
+    std::mt19937 rng(8);
+    std::uniform_real_distribution<double> all(-span, span);
+    for (int i = 0; i < 8000; ++i) in.push_back(static_cast<T>(all(rng)));
+    const double f32_edges[] = {125.0, 125.4, 125.6, 126.0, 126.5, 127.0, 127.9, 128.0, -125.0, -125.6, -126.0,
+                                -126.5, -127.0, -149.0, -150.0, -151.0};
+    const double f64_edges[] = {1021.0, 1021.6, 1022.0, 1023.0, 1023.9, 1024.0, -1021.0, -1021.6, -1022.0,
+                                -1022.5, -1074.0, -1075.0};
+    if constexpr (sizeof(T) == 4)
+        for (double v : f32_edges) in.push_back(static_cast<T>(v));
+    else
+        for (double v : f64_edges) in.push_back(static_cast<T>(v));
+    for (double v : {0.0, -0.0, 0.5, -0.5, 1e-30, std::nan("")}) in.push_back(static_cast<T>(v));
+    return in;
+}
+
 /// For the log family (fast path: every lane positive, normal, finite): a
 /// stride through every bit pattern (both signs, subnormals, 0, inf, NaN)
 /// and values just above -1 and around 1.
@@ -283,9 +304,11 @@ TEST_CASE("vector math: exp's fast path gives the exact path's bits", "[jit][vma
         for (int width : {4, 8, 16}) check_fast_exact_agree<float>(f, width, exp_samples<float>(), HUGE_VALF);
         for (int width : {2, 4, 8}) check_fast_exact_agree<double>(f, width, exp_samples<double>(), HUGE_VAL);
     }
+    for (int width : {4, 8, 16}) check_fast_exact_agree<float>("exp2(x)", width, exp2_samples<float>(), HUGE_VALF);
+    for (int width : {2, 4, 8}) check_fast_exact_agree<double>("exp2(x)", width, exp2_samples<double>(), HUGE_VAL);
     // The fast path is there: a branch to the exact code, in a kernel that
     // calls exp (and in the shared exp/expm1 pair).
-    for (const char* f : {"exp(x)", "sigmoid(x)", "3 * exp(x) + expm1(x)"}) {
+    for (const char* f : {"exp(x)", "exp2(x)", "sigmoid(x)", "3 * exp(x) + expm1(x)"}) {
         const std::string ir = actjit::Engine::global().emit(
             actjit::KernelSpec::fixed(actjit::parse_formula(f), DType::f32), actjit::EmitKind::llvm);
         INFO(f);
