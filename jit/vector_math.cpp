@@ -72,6 +72,7 @@ public:
     void set_fast_paths(bool on) { fast_paths_ = on; }
     int mant_bits() const { return f64_ ? 52 : 23; }
     int exp_bias() const { return f64_ ? 1023 : 127; }
+    double min_normal() const { return f64_ ? 0x1p-1022 : 0x1p-126; }
 
     Value* c(double v) { return llvm::ConstantFP::get(t_, v); }
     Value* ci(std::int64_t v) { return llvm::ConstantInt::get(it_, static_cast<std::uint64_t>(v), true); }
@@ -375,11 +376,10 @@ struct LogParts {
 };
 LogParts log_parts(Math& m, Value* x, bool normal = false) {
     const int mant = m.mant_bits();
-    const double min_normal = m.f64() ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
     Value* xs = x;
     Value* eadj = m.ci(0);
     if (!normal) {
-        Value* sub = m.lt(x, m.c(min_normal));
+        Value* sub = m.lt(x, m.c(m.min_normal()));
         xs = m.sel(sub, m.mul(x, m.c(m.f64() ? 4503599627370496.0 : 8388608.0)), x);
         eadj = m.sel(sub, m.ci(-mant), m.ci(0));
     }
@@ -419,8 +419,7 @@ Value* log_specials(Math& m, Value* u, Value* res) {
 /// included): the log family's fast path, which leaves out the subnormal
 /// pre-scaling and the special cases, is only for vectors without one.
 Value* log_arg_unusual(Math& m, Value* u) {
-    const double min_normal = m.f64() ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-    return m.b().CreateNot(m.b().CreateAnd(m.ge(u, m.c(min_normal)), m.lt(u, m.inf())));
+    return m.b().CreateNot(m.b().CreateAnd(m.ge(u, m.c(m.min_normal())), m.lt(u, m.inf())));
 }
 
 /// `finish(parts)` of log_parts(x): without the pre-scaling and the special
