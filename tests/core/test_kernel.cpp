@@ -522,3 +522,61 @@ TEST_CASE("wide per-feature gradients: bounded slots, same sums for any thread c
         }
     }
 }
+
+TEST_CASE("kernels with more parameters than the argument arrays keep on the stack", "[kernel]") {
+    // Ten trainable parameters: the type-erased parameter and gradient
+    // arrays (and the gradient offsets) go to the heap past eight.
+    constexpr int kParams = 10;
+    // (std::string's operator+ here trips GCC 12's -Wrestrict false positive.)
+    auto name = [](int i) { return std::string(1, 'a').append(std::to_string(i)); };
+    std::string formula = "x * (a0";
+    for (int i = 1; i < kParams; ++i) formula.append(" + ").append(name(i));
+    formula += ")";
+    KernelSpec spec{parse_formula(formula), {}, DType::f32};
+    for (int i = 0; i < kParams; ++i)
+        spec.params.push_back({name(i), i % 2 ? ParamKind::Shared : ParamKind::PerFeature, true, 0});
+    const Kernel k = compile_interpreted(spec);
+
+    const std::int64_t rows = 3, cols = 4;
+    const std::vector<float> x = ramp(rows * cols, -2.0, 3.0), dy = ramp(rows * cols, 0.5, 1.5);
+    std::vector<std::vector<float>> values, grad_store;
+    std::vector<const float*> params;
+    std::vector<float*> grads;
+    for (int i = 0; i < kParams; ++i) {
+        const std::size_t len = i % 2 ? 1 : static_cast<std::size_t>(cols);
+        values.push_back(ramp(len, 0.1 * (i + 1), 0.2 * (i + 1)));
+        grad_store.emplace_back(len, -1.0f);
+    }
+    for (int i = 0; i < kParams; ++i) {
+        params.push_back(values[i].data());
+        grads.push_back(grad_store[i].data());
+    }
+    auto sum_at = [&](std::int64_t c) {
+        double s = 0;
+        for (int i = 0; i < kParams; ++i) s += values[i][i % 2 ? 0 : static_cast<std::size_t>(c)];
+        return s;
+    };
+
+    std::vector<float> y(x.size()), dx(x.size());
+    k.forward(x.data(), y.data(), rows, cols, params);
+    k.backward(x.data(), dy.data(), dx.data(), rows, cols, params, grads);
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c) {
+            const std::size_t e = static_cast<std::size_t>(r * cols + c);
+            CHECK(y[e] == Approx(x[e] * sum_at(c)).epsilon(1e-6));
+            CHECK(dx[e] == Approx(dy[e] * sum_at(c)).epsilon(1e-6));
+        }
+    for (int i = 0; i < kParams; ++i)
+        for (std::size_t c = 0; c < grad_store[i].size(); ++c) {
+            double want = 0;
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t cc = 0; cc < cols; ++cc)
+                    if (i % 2 || static_cast<std::size_t>(cc) == c) want += dy[r * cols + cc] * x[r * cols + cc];
+            CHECK(grad_store[i][c] == Approx(want).epsilon(1e-6));
+        }
+
+    // The checks read the heap arrays too: the last parameter's name.
+    params.back() = nullptr;
+    CHECK_THROWS_MATCHES(k.forward(x.data(), y.data(), rows, cols, params), ValueError,
+                         Catch::Matchers::Message("forward: parameter array for 'a9' is null"));
+}
