@@ -562,12 +562,15 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
         });
         return;
     }
-    // tiled when 0 < cols <= W and W % cols == 0
+    // tiled when 0 < cols <= W and W % cols == 0: W is a power of two, so
+    // cols is one and l % cols is l & (cols - 1) (no divisions per call).
     auto* W = llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(lanes_));
     auto* zero = llvm::ConstantInt::get(i64_, 0);
+    auto* one = llvm::ConstantInt::get(i64_, 1);
     Value* positive = b_.CreateICmpSGT(cols, zero);
-    Value* safe_cols = b_.CreateSelect(positive, cols, llvm::ConstantInt::get(i64_, 1));
-    Value* divides = b_.CreateICmpEQ(b_.CreateURem(W, safe_cols), zero);
+    Value* safe_cols = b_.CreateSelect(positive, cols, one);
+    Value* col_bits = b_.CreateSub(safe_cols, one);
+    Value* divides = b_.CreateICmpEQ(b_.CreateAnd(safe_cols, col_bits), zero);
     Value* tiled = b_.CreateAnd(positive, b_.CreateAnd(b_.CreateICmpSLE(cols, W), divides));
     auto* tiled_bb = block("tiled");
     auto* rows_bb = block("rows");
@@ -578,7 +581,7 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
     b_.SetInsertPoint(tiled_bb);
     {
         Env tenv = env;
-        Value* idx = b_.CreateURem(lane_ids(i64_), b_.CreateVectorSplat(static_cast<unsigned>(lanes_), safe_cols));
+        Value* idx = b_.CreateAnd(lane_ids(i64_), b_.CreateVectorSplat(static_cast<unsigned>(lanes_), col_bits));
         tenv.feature = b_.CreateUIToFP(idx, VT_);
         auto* all = llvm::ConstantInt::getTrue(llvm::FixedVectorType::get(llvm::Type::getInt1Ty(ctx_), static_cast<unsigned>(lanes_)));
         for (std::size_t s = 0; s < k_.runtime.size(); ++s)
@@ -609,7 +612,6 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
         // loads then follow their stores too closely for store-to-load
         // forwarding, which fails on them.)
         Value* chunk = chunk_elements();
-        Value* one = llvm::ConstantInt::get(i64_, 1);
         Value* fits = b_.CreateICmpSLE(cols, chunk);
         Value* rows_per = b_.CreateSelect(fits, b_.CreateSDiv(chunk, safe_cols), one);
         Value* col_step = b_.CreateSelect(fits, safe_cols, chunk);
@@ -731,13 +733,17 @@ void Emitter::emit_backward() {
             continue;
         }
         // Per-feature sums from the tiled shape (zero if the rows shape ran):
-        // lane l belongs to column l % cols. Skipped when cols == 0.
+        // lane l belongs to column l % cols = l & (cols - 1) (the tiled
+        // shape's cols is a power of two; for any other cols the sums are
+        // zero and l & (cols - 1) < cols is a valid column). Skipped when
+        // cols == 0.
         auto* fold = block("fold");
         auto* after = block("fold.done");
         b_.CreateCondBr(b_.CreateICmpSGT(cols, llvm::ConstantInt::get(i64_, 0)), fold, after);
         b_.SetInsertPoint(fold);
+        Value* col_bits = b_.CreateSub(cols, llvm::ConstantInt::get(i64_, 1));
         for (int l = 0; l < lanes_; ++l) {
-            Value* c = b_.CreateURem(llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(l)), cols);
+            Value* c = b_.CreateAnd(llvm::ConstantInt::get(i64_, static_cast<std::uint64_t>(l)), col_bits);
             Value* p = b_.CreateGEP(b_.getDoubleTy(), grad_ptrs[g], c);
             Value* v = b_.CreateFAdd(b_.CreateAlignedLoad(b_.getDoubleTy(), p, dalign),
                                      b_.CreateExtractElement(a, static_cast<std::uint64_t>(l)));

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -395,11 +396,22 @@ std::vector<KernelSpec> check_random_formula(const Expr& body, int trial, std::i
     return specs;
 }
 
+/// A soak run (docs/BUILDING.md): ACTJIT_RANDOM_SEED and ACTJIT_RANDOM_TRIALS
+/// replace a random test's fixed seed and trial count.
+unsigned random_env(const char* name, unsigned fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v, &end, 10);
+    return *end == '\0' ? static_cast<unsigned>(n) : fallback;
+}
+
 }  // namespace
 
 TEST_CASE("random formulas match the interpreter", "[jit][random]") {
-    std::mt19937 rng(2024);
-    for (int trial = 0; trial < 60; ++trial)
+    std::mt19937 rng(random_env("ACTJIT_RANDOM_SEED", 2024));
+    const int trials = static_cast<int>(random_env("ACTJIT_RANDOM_TRIALS", 60));
+    for (int trial = 0; trial < trials; ++trial)
         check_random_formula(random_expr(rng, 4), trial, {Shape{17, 1}, Shape{3, 5}, Shape{4, 8}});
 }
 
@@ -435,12 +447,13 @@ TEST_CASE("random formulas with pows of relu-like bases match the interpreter ac
     // floats: a long row (three chunks), rows that fill a chunk and a half,
     // the tiled shape over five chunks; bases of every relu-like kind, a
     // random exponent in [-1, 2], and a random formula beside them.
-    std::mt19937 rng(77);
+    std::mt19937 rng(random_env("ACTJIT_RANDOM_SEED", 77));
+    const int trials = static_cast<int>(random_env("ACTJIT_RANDOM_TRIALS", 24));
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
     const std::string host = Engine::global().target_description();
     const bool avx2 = host.find("avx2") != std::string::npos || host.find("avx512") != std::string::npos;
     int compacted = 0;
-    for (int trial = 0; trial < 24; ++trial) {
+    for (int trial = 0; trial < trials; ++trial) {
         const Expr v = random_expr(rng, 2);
         Expr base;
         switch (pick(4)) {
@@ -455,6 +468,6 @@ TEST_CASE("random formulas with pows of relu-like bases match the interpreter ac
         compacted += Engine::global().emit(specs.back(), EmitKind::llvm).find("actjit_lane_compress") != std::string::npos;
     }
     // Most of them compact (the others' exponent folds to a constant).
-    INFO("compacted kernels: " << compacted << " of 24");
-    if (avx2) CHECK(compacted >= 12);
+    INFO("compacted kernels: " << compacted << " of " << trials);
+    if (avx2) CHECK(compacted >= trials / 2);
 }
