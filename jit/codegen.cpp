@@ -60,9 +60,15 @@ enum class Shape { flat, tiled, rows };
 
 bool is_zero(const Expr& e) { return e.is_const() && e.value() == 0.0; }
 
-/// relu(v) or max(v, 0): +0 or more, or NaN, in every lane.
+/// relu(v), max(v, 0) or max(0, v): where not 0, above 0 (or +inf or NaN).
 bool positive_base(const Expr& u) {
     return u.op() == Op::Relu || (u.op() == Op::Max && (is_zero(u.arg(0)) || is_zero(u.arg(1))));
+}
+
+/// relu(v) or max(0, v): +0 or more, or NaN, in every lane; never -0. (max(v, 0)
+/// is v where v is -0: a tie gives the first operand, as in the interpreter.)
+bool nonnegative_base(const Expr& u) {
+    return u.op() == Op::Relu || (u.op() == Op::Max && is_zero(u.arg(0)));
 }
 
 /// Exactly 0 in many lanes: relu(v), max(v, 0), clamp(v, 0, c), where(c, 0, v)
@@ -204,7 +210,7 @@ private:
     Value* div_const(Value* a, double c);
     Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
-    /// `positive`: u is relu(v) or max(v, 0), so >= +0 or NaN.
+    /// `positive`: u is relu(v) or max(0, v), so +0 or more, or NaN (never -0).
     Value* pow_shifted(Value* u, Value* t, Value* w1, bool positive);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
     Value* libm_lanes(Op op, llvm::ArrayRef<Value*> args);
@@ -262,7 +268,8 @@ private:
     struct Compacted {
         Expr pow;
         bool uniform_w = false;  // w is not packed: the same in every lane
-        bool positive = false;   // u > 0, +inf or NaN where packed: relu(v), max(v, 0)
+        bool positive = false;     // u > 0, +inf or NaN where packed: relu(v), max(v, 0), max(0, v)
+        bool nonnegative = false;  // and +0 where not packed (never -0): relu(v), max(0, v)
         llvm::AllocaInst* u = nullptr;
         llvm::AllocaInst* w = nullptr;
         llvm::AllocaInst* result = nullptr;
@@ -953,6 +960,7 @@ void Emitter::plan_compaction(std::span<const Expr> roots) {
         c.pow = e;
         c.uniform_w = uniform_.at(e.arg(1).get());
         c.positive = positive_base(e.arg(0));
+        c.nonnegative = nonnegative_base(e.arg(0));
         c.u = buffer("pack.u");
         if (!c.uniform_w) c.w = buffer("pack.w");
         c.result = buffer("pack.pow");
@@ -1018,7 +1026,7 @@ Value* Emitter::unpack_pow(std::size_t index, Value* u, Value* w) {
     const LaneSelection sel = select_lanes(b_, active, VT_);
     Value* pos = b_.CreateLoad(i64_, c.count);
     Value* result =
-        b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), emit_pow_zero_base(b_, u, w, !c.positive));
+        b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), emit_pow_zero_base(b_, u, w, !c.nonnegative));
     if (c.log) {
         // log(+-0) = -inf in the lanes that were not packed.
         Value* ln = b_.CreateSelect(active, expand_load(b_, VT_, sel, c.log, pos), splat(-HUGE_VAL));
@@ -1029,14 +1037,17 @@ Value* Emitter::unpack_pow(std::size_t index, Value* u, Value* w) {
 }
 
 Value* Emitter::min_nan(Value* a, Value* c) {
-    // NaN in either operand gives NaN (torch.minimum), unlike llvm.minnum.
-    Value* r = b_.CreateSelect(b_.CreateFCmpOLT(a, c), a, c);  // c when unordered
-    return b_.CreateSelect(b_.CreateFCmpUNO(a, a), a, r);
+    // The interpreter's nan_min: c < a ? c : a, so that a tie (-0 and +0)
+    // gives a; NaN in either operand gives NaN (torch.minimum), unlike
+    // llvm.minnum. (`c < a ? c : a` is one vminps; with a constant c the NaN
+    // test of c folds away.)
+    Value* r = b_.CreateSelect(b_.CreateFCmpOLT(c, a), c, a);  // a when unordered
+    return b_.CreateSelect(b_.CreateFCmpUNO(c, c), c, r);
 }
 
 Value* Emitter::max_nan(Value* a, Value* c) {
-    Value* r = b_.CreateSelect(b_.CreateFCmpOGT(a, c), a, c);
-    return b_.CreateSelect(b_.CreateFCmpUNO(a, a), a, r);
+    Value* r = b_.CreateSelect(b_.CreateFCmpOGT(c, a), c, a);
+    return b_.CreateSelect(b_.CreateFCmpUNO(c, c), c, r);
 }
 
 Value* Emitter::div_const(Value* a, double c) {
@@ -1079,6 +1090,9 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
     bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
     bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
     Value* fast = b_.CreateSelect(zero_base, emit_pow_zero_base(b_, u, w1, !positive), b_.CreateFMul(u, t));
+    // u^0 is 1 exactly: u * u^-1 is 1 only to within an ulp, and a formula
+    // may test it (a^x - 1 == 0 in the derivative of u^(a^x) at x = 0).
+    fast = b_.CreateSelect(b_.CreateFCmpOEQ(w1, splat(0.0)), splat(1.0), fast);
     if (!positive) {
         // A finite negative base with a non-integer w + 1 is NaN, also
         // where w rounded to an integer (u^v from u^(v - 1) for |v| < 2^-25).
@@ -1119,16 +1133,34 @@ Value* Emitter::div_uniform(Value* a, Value* b) {
 Value* Emitter::pow_const(Value* a, double p) {
     // Small integer exponents: square-and-multiply (negative: reciprocal).
     if (p == std::floor(p) && std::fabs(p) <= 32) {
-        auto n = static_cast<long>(std::fabs(p));
-        Value* result = nullptr;
-        Value* base = a;
-        while (n) {
-            if (n & 1) result = result ? b_.CreateFMul(result, base) : base;
-            n >>= 1;
-            if (n) base = b_.CreateFMul(base, base);
-        }
-        if (!result) return splat(1.0);  // x^0 = 1, also for NaN (as pow does)
-        return p < 0 ? b_.CreateFDiv(splat(1.0), result) : result;
+        const auto n = static_cast<long>(std::fabs(p));
+        auto power = [&](Value* base) -> Value* {
+            Value* result = nullptr;
+            for (long k = n; k;) {
+                if (k & 1) result = result ? b_.CreateFMul(result, base) : base;
+                k >>= 1;
+                if (k) base = b_.CreateFMul(base, base);
+            }
+            return result;
+        };
+        Value* r = power(a);
+        if (!r) return splat(1.0);  // x^0 = 1, also for NaN (as pow does)
+        if (p > 0) return r;
+        // 1 / x^n, unless x^n overflows or leaves the normal range for a
+        // finite x != 0 (x = 1e13, n = 3 in float): (1 / x)^n there, which
+        // is a subnormal or a large number where 1 / x^n is 0 or lost its
+        // bits. Rare: the other lanes keep 1 / x^n (10^-2 is 0.01 exactly).
+        Value* q = b_.CreateFDiv(splat(1.0), r);
+        const double min_normal = k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
+                                                         : std::numeric_limits<double>::min();
+        Value* ar = intrinsic(llvm::Intrinsic::fabs, r);
+        Value* aa = intrinsic(llvm::Intrinsic::fabs, a);
+        Value* out_of_range = b_.CreateOr(b_.CreateFCmpOEQ(ar, splat(HUGE_VAL)), b_.CreateFCmpOLT(ar, splat(min_normal)));
+        Value* finite_nonzero = b_.CreateAnd(b_.CreateFCmpONE(aa, splat(HUGE_VAL)), b_.CreateFCmpONE(aa, splat(0.0)));
+        Value* bad = b_.CreateAnd(out_of_range, finite_nonzero);
+        return join_rare_slow_path(b_, bad, q, [&] {
+            return b_.CreateSelect(bad, power(b_.CreateFDiv(splat(1.0), a)), q);
+        }, "powi");
     }
     if (p == 0.5 || p == -0.5) {
         // pow(-inf, 0.5) = +inf but sqrt(-inf) = NaN.
@@ -1246,7 +1278,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Pow:
         if (e.arg(1).is_const()) return pow_const(arg(0), e.arg(1).value());
         if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end())
-            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1), positive_base(e.arg(0)));
+            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1), nonnegative_base(e.arg(0)));
         if (phase_ == Phase::consume)
             for (std::size_t c = 0; c < compacted_.size(); ++c)
                 if (compacted_[c].pow.get() == e.get()) return unpack_pow(c, arg(0), arg(1));

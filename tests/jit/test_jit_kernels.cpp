@@ -287,6 +287,119 @@ TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][p
     CHECK(ir.find("pow.slow") != std::string::npos);  // the backward's shared pow
 }
 
+TEST_CASE("u^0 made from u * u^-1 is 1 exactly", "[jit][pow]") {
+    // The derivative of clamp(x, 0, 3)^(a^x) has a^x * clamp(x, 0, 3)^(a^x - 1),
+    // and a^x is made from a * a^(x - 1) (d/da needs that one): at x = 0 the
+    // product was 1 - 2^-24 for this a, and 0^(-2^-24) is inf, not 0^0 = 1.
+    // Found by a soak run of the random-formula tests.
+    const float a = 0.971845806f;
+    for (bool compact : {true, false}) {
+        JitOptions o;
+        o.compact_lanes = compact;
+        KernelSpec spec{parse_formula("clamp(x, 0, 3)^(a^x)"), {}, DType::f32};
+        spec.params.push_back({"a", ParamKind::Shared, true, 0.5});
+        const Kernel k = compile_jit(spec, o);
+        KernelData<float> d;
+        d.x = {0.0f, -0.370799154f, 0.1f, 0.1f, 0.0f, 0.190823168f, 0.0f, 0.777743578f, 0.0f};
+        d.rows = 1;
+        d.cols = static_cast<std::int64_t>(d.x.size());
+        d.dy.assign(d.x.size(), 1.0f);
+        d.params = {{a}};
+        const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+        INFO("compact_lanes " << compact << ": " << mismatch);
+        CHECK(mismatch.empty());
+        std::vector<float> dx(d.x.size());
+        float ga = 0;
+        const float* params[] = {&a};
+        float* grads[] = {&ga};
+        k.backward(d.x.data(), d.dy.data(), dx.data(), d.rows, d.cols, params, grads);
+        CHECK(dx[0] == 1.0f);  // d/dx at x = 0: 1 * 0^0 * 1
+        CHECK(dx[4] == 1.0f);
+    }
+}
+
+TEST_CASE("x^-n for a huge x is the subnormal or tiny number, not 1 / inf", "[jit][pow]") {
+    // 1 / x^n overflows in x^n where (1 / x)^n is still a number: x = 1e13,
+    // n = 3 in float is 1e-39, not 0 (and 0^(x^-3) then 1, not 0: found by a
+    // soak run). Lanes beside them keep 1 / x^n: 10^-2 is 0.01 exactly.
+    const float inf = std::numeric_limits<float>::infinity();
+    for (const char* text : {"x^-3", "x^-2", "x^-5"}) {
+        KernelSpec spec = KernelSpec::fixed(parse_formula(text), DType::f32);
+        const Kernel k = compile_jit(spec);
+        KernelData<float> d;
+        d.x = {1e13f, 10.0f, -1e13f, 2.0f, 1e20f, 3e-13f, 0.0f, -0.0f, inf, -inf, 1e-20f, 7.0f, 1e30f, -3.0f, 0.5f,
+               std::numeric_limits<float>::quiet_NaN(), 3e12f};
+        d.rows = static_cast<std::int64_t>(d.x.size());
+        d.cols = 1;
+        d.dy.assign(d.x.size(), 1.0f);
+        INFO("formula " << text);
+        const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+        INFO(mismatch);
+        CHECK(mismatch.empty());
+        std::vector<float> y(d.x.size());
+        k.forward(d.x.data(), y.data(), d.rows, d.cols);
+        for (std::size_t i = 0; i < d.x.size(); ++i) {
+            const double want = std::pow(static_cast<double>(d.x[i]), spec.formula.body.arg(1).value());
+            INFO("x = " << d.x[i]);
+            if (std::isnan(want))
+                CHECK(std::isnan(y[i]));
+            else if (std::fabs(want) < 1e-36 && want != 0)  // subnormal or tiny: a few ulp of the subnormal grid
+                CHECK(std::fabs(y[i] - want) <= 4 * 1.4e-45 + 1e-6 * std::fabs(want));
+            else
+                CHECK(y[i] == Approx(static_cast<float>(want)).epsilon(1e-6));
+        }
+        if (std::string(text) == "x^-2") CHECK(y[1] == 0.01f);
+    }
+    // f64: 1e160^-2 is 1e-320 (subnormal), not 0.
+    const Kernel k64 = compile_jit(KernelSpec::fixed(parse_formula("x^-2"), DType::f64));
+    const double x64[] = {1e160, 10.0, 3.0, 1e-100};
+    double y64[4];
+    k64.forward(x64, y64, 4, 1);
+    CHECK(y64[0] > 0);
+    CHECK(y64[0] == Approx(1e-320).epsilon(1e-3));
+    CHECK(y64[1] == 0.01);
+    CHECK(y64[3] == Approx(1e200));
+}
+
+TEST_CASE("min, max and clamp break ties as the interpreter does: +-0 keep the first operand", "[jit][minmax]") {
+    // nan_min(a, b) = b < a ? b : a: max(-0, 0) is -0 and max(0, -0) is +0;
+    // the sign then shows in pow(-0, -1) = -inf (found by a soak run: the JIT
+    // returned the second operand, +inf there).
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (const char* text : {"max(x, 0)", "max(0, x)", "min(x, 0)", "min(0, x)", "clamp(x, 0, 3)", "clamp(x, -1, 0)",
+                             "max(x, 0)^-1", "max(0, x)^-1", "clamp(x, 0, 3)^-3", "max(x, 0)^(a - 2)",
+                             "clamp(x * a, 0, 3)^(a - 2)", "max(x, a)", "min(a, x)"}) {
+        for (bool compact : {true, false}) {
+            JitOptions o;
+            o.compact_lanes = compact;
+            KernelSpec spec{parse_formula(text), {}, DType::f32};
+            if (!spec.formula.params.empty()) spec.params.push_back({"a", ParamKind::Shared, true, 0.0});
+            const Kernel k = compile_jit(spec, o);
+            KernelData<float> d;
+            d.x = {-0.0f, 0.0f, -0.0f, 1.0f, -1.0f, nan, -0.0f, 0.0f, 2.0f, -0.0f, -0.0f};
+            d.rows = 1;
+            d.cols = static_cast<std::int64_t>(d.x.size());
+            d.dy.assign(d.x.size(), 1.0f);
+            if (!spec.formula.params.empty()) d.params = {{-0.0f}};
+            const Reference r = reference(spec, d);
+            std::vector<float> y(d.x.size());
+            std::vector<const float*> params;
+            for (const auto& p : d.params) params.push_back(p.data());
+            k.forward(d.x.data(), y.data(), d.rows, d.cols, params);
+            for (std::size_t i = 0; i < y.size(); ++i) {
+                INFO(text << " at x = " << d.x[i] << ", compact_lanes " << compact << ": got " << y[i] << ", want "
+                          << r.y[i]);
+                if (std::isnan(r.y[i])) {
+                    CHECK(std::isnan(y[i]));
+                } else {
+                    CHECK(static_cast<double>(y[i]) == r.y[i]);
+                    CHECK(std::signbit(y[i]) == std::signbit(r.y[i]));
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("streaming (non-temporal) stores give the same bits, aligned or not", "[jit][stream]") {
     // The streaming path stores full vectors whose address is aligned to the
     // vector with !nontemporal and everything else as usual: forward and
