@@ -127,6 +127,31 @@ TEST_CASE("feature index and NaN semantics follow the interpreter", "[dsl][eval]
     }
 }
 
+TEST_CASE("x^-n for a huge x is the small number, not 1 / inf (as the interpreter and the JIT)", "[dsl][eval]") {
+    // 1 / x^n overflows in x^n where (1 / x)^n is still a number.
+    constexpr auto g = pow(x, -3_c);
+    for (float v : {1e13f, -1e13f, 3e12f, 10.0f, 2.0f, 0.5f, 3e-13f, 1e20f}) {
+        INFO(v);
+        const double want = std::pow(static_cast<double>(v), -3.0);
+        const float got = g(v);
+        if (std::fabs(want) < 1e-36)
+            CHECK(std::fabs(static_cast<double>(got) - want) <= 4 * 1.4e-45 + 1e-6 * std::fabs(want));
+        else
+            CHECK(got == Approx(want).epsilon(1e-6));
+        CHECK(dsltest::close(got, actjit::evaluate(to_expr(g), v), 1e-6, 1e-44));
+    }
+    CHECK(g(1e13f) > 0.0f);
+    CHECK(pow(x, -2_c)(10.0f) == 0.01f);
+    CHECK(pow(x, -2_c)(1e160) == Approx(1e-320).epsilon(1e-3));
+    // And over spans (the vectorized loops).
+    std::vector<float> in = {1e13f, 10.0f, -1e13f, 2.0f}, out(4);
+    forward(g, std::span<const float>(in), std::span<float>(out));
+    CHECK(out[0] > 0.0f);
+    CHECK(out[0] == Approx(1e-39).epsilon(1e-5));
+    CHECK(out[2] < 0.0f);
+    CHECK(out[3] == 0.125f);
+}
+
 // ---- Over [rows x cols]: the feature index is the column -----------------------
 
 namespace {

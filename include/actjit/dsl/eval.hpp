@@ -214,10 +214,21 @@ constexpr auto substitute(E, S...) {
 namespace detail {
 
 /// b^K for a constant integer K, unrolled at compile time (vectorizable).
+/// Negative K: 1 / b^-K, or (1 / b)^-K where b^-K overflows or leaves the
+/// normal range for a finite b != 0 (1e13f^-3 is 1e-39, not 1 / inf = 0), as
+/// the JIT does; both are computed and one selected, so the loop stays
+/// branch-free.
 template <long K, class T>
 constexpr T powi(T b) {
     if constexpr (K < 0) {
-        return T(1) / powi<-K>(b);
+        const T r = powi<-K>(b);
+        const T ar = r < T(0) ? -r : r;
+        const T ab = b < T(0) ? -b : b;
+        const bool out_of_range = (ar == std::numeric_limits<T>::infinity()) | (ar < std::numeric_limits<T>::min());
+        const bool finite_nonzero = (ab != std::numeric_limits<T>::infinity()) & (ab != T(0)) & (b == b);
+        const T q = T(1) / r;
+        const T alt = powi<-K>(T(1) / b);
+        return out_of_range & finite_nonzero ? alt : q;
     } else if constexpr (K == 0) {
         return T(1);
     } else if constexpr (K == 1) {
