@@ -485,6 +485,16 @@ Expr random_expr(std::mt19937& rng, int depth) {
     }
 }
 
+/// A soak run (docs/BUILDING.md): ACTJIT_RANDOM_SEED and ACTJIT_RANDOM_TRIALS
+/// replace a random test's fixed seed and trial count.
+unsigned random_env(const char* name, unsigned fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v, &end, 10);
+    return *end == '\0' ? static_cast<unsigned>(n) : fallback;
+}
+
 /// `body` with every parameter trainable, Shared and then PerFeature, in f64
 /// for odd trials: each kernel against the interpreter on `shapes`. Returns
 /// the two specs.
@@ -498,26 +508,19 @@ std::vector<KernelSpec> check_random_formula(const Expr& body, int trial, std::i
         KernelSpec spec{f, {}, trial % 2 ? DType::f64 : DType::f32};
         for (const auto& p : f.params) spec.params.push_back({p.name, kind, true, 0.5});
         const Kernel k = compile_jit(spec);
+        // A soak run may add inf, NaN, huge, tiny and subnormal inputs.
+        const bool specials = random_env("ACTJIT_RANDOM_SPECIALS", 0) != 0;
         for (Shape s : shapes) {
             if (spec.dtype == DType::f32)
-                check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial));
+                check_spec<float>(spec, k, s, static_cast<std::uint32_t>(trial), specials);
             else
-                check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial));
+                check_spec<double>(spec, k, s, static_cast<std::uint32_t>(trial), specials);
         }
         specs.push_back(std::move(spec));
     }
     return specs;
 }
 
-/// A soak run (docs/BUILDING.md): ACTJIT_RANDOM_SEED and ACTJIT_RANDOM_TRIALS
-/// replace a random test's fixed seed and trial count.
-unsigned random_env(const char* name, unsigned fallback) {
-    const char* v = std::getenv(name);
-    if (!v || !*v) return fallback;
-    char* end = nullptr;
-    const unsigned long n = std::strtoul(v, &end, 10);
-    return *end == '\0' ? static_cast<unsigned>(n) : fallback;
-}
 
 }  // namespace
 
