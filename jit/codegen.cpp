@@ -213,6 +213,10 @@ private:
     /// `positive`: u is relu(v) or max(0, v), so +0 or more, or NaN (never -0).
     Value* pow_shifted(Value* u, Value* t, Value* w1, bool positive);
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
+    /// pow(u, w) for a rare block: a call to one function per module
+    /// (`actjit.pow`, preserve_all: the caller keeps every register), so that
+    /// the pow's code is compiled once, not at every rare site.
+    Value* rare_pow(Value* u, Value* w);
     Value* libm_lanes(Op op, llvm::ArrayRef<Value*> args);
     Value* min_nan(Value* a, Value* c);
     Value* max_nan(Value* a, Value* c);
@@ -291,6 +295,7 @@ private:
 
     llvm::Function* fn_ = nullptr;
     llvm::BasicBlock* entry_ = nullptr;
+    llvm::Function* rare_pow_fn_ = nullptr;
     std::vector<Value*> param_ptrs_;  // per runtime slot
 };
 
@@ -1100,7 +1105,7 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
         Value* nonint = b_.CreateFCmpUNE(w1, intrinsic(llvm::Intrinsic::floor, w1));
         fast = b_.CreateSelect(b_.CreateAnd(neg, nonint), splat(std::numeric_limits<double>::quiet_NaN()), fast);
     }
-    return join_rare_slow_path(b_, bad, fast, [&] { return transcendental(Op::Pow, {u, w1}); }, "pow");
+    return join_rare_slow_path(b_, bad, fast, [&] { return rare_pow(u, w1); }, "pow");
 }
 
 Value* Emitter::div_uniform(Value* a, Value* b) {
@@ -1206,6 +1211,40 @@ Value* Emitter::transcendental(Op op, llvm::ArrayRef<Value*> args) {
     }
     default: return libm_lanes(op, args);
     }
+}
+
+Value* Emitter::rare_pow(Value* u, Value* w) {
+    // prepu's backward has four rare sites (two loop shapes, each a body and
+    // a tail); inline, their pows were a quarter of its compile time.
+    // preserve_all makes the callee save what it uses (only when the rare
+    // block runs) instead of the caller spilling its live vectors around the
+    // call, which slowed the hot loop when this was a plain call (docs/JIT.md).
+    if (!rare_pow_fn_) {
+        auto* fty = llvm::FunctionType::get(VT_, {VT_, VT_}, false);
+        rare_pow_fn_ = llvm::Function::Create(fty, llvm::Function::InternalLinkage, "actjit.pow", m_);
+        rare_pow_fn_->setCallingConv(llvm::CallingConv::PreserveAll);
+        rare_pow_fn_->copyAttributesFrom(fn_);
+        rare_pow_fn_->setLinkage(llvm::Function::InternalLinkage);
+        rare_pow_fn_->setCallingConv(llvm::CallingConv::PreserveAll);
+        rare_pow_fn_->addFnAttr(llvm::Attribute::NoInline);
+        rare_pow_fn_->addFnAttr(llvm::Attribute::Cold);
+        const auto saved_ip = b_.saveIP();
+        llvm::Function* saved_fn = fn_;
+        llvm::BasicBlock* saved_entry = entry_;
+        const bool saved_fast = fast_paths_;
+        fn_ = rare_pow_fn_;
+        entry_ = block("entry");
+        b_.SetInsertPoint(entry_);
+        fast_paths_ = false;  // the exact code: this runs for vectors a fast test sent here
+        b_.CreateRet(transcendental(Op::Pow, {rare_pow_fn_->getArg(0), rare_pow_fn_->getArg(1)}));
+        fn_ = saved_fn;
+        entry_ = saved_entry;
+        fast_paths_ = saved_fast;
+        b_.restoreIP(saved_ip);
+    }
+    llvm::CallInst* call = b_.CreateCall(rare_pow_fn_, {u, w});
+    call->setCallingConv(llvm::CallingConv::PreserveAll);
+    return call;
 }
 
 Value* Emitter::libm_lanes(Op op, llvm::ArrayRef<Value*> args) {
