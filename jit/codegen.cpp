@@ -1222,7 +1222,8 @@ Value* Emitter::rare_pow(Value* u, Value* w) {
     if (!rare_pow_fn_) {
         auto* fty = llvm::FunctionType::get(VT_, {VT_, VT_}, false);
         rare_pow_fn_ = llvm::Function::Create(fty, llvm::Function::InternalLinkage, "actjit.pow", m_);
-        rare_pow_fn_->setCallingConv(llvm::CallingConv::PreserveAll);
+        // The kernel's target attributes; copying them also copies its
+        // dso_local (false), which setLinkage makes right again.
         rare_pow_fn_->copyAttributesFrom(fn_);
         rare_pow_fn_->setLinkage(llvm::Function::InternalLinkage);
         rare_pow_fn_->setCallingConv(llvm::CallingConv::PreserveAll);
