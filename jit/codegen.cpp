@@ -161,6 +161,11 @@ private:
     void end_streaming();
     Value* lane_ids(llvm::Type* elem);  // <0, 1, ..., W-1>
     Value* splat(double v) { return llvm::ConstantFP::get(VT_, v); }
+    /// The element type's least normal number.
+    double min_normal() const {
+        return k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
+                                      : std::numeric_limits<double>::min();
+    }
     /// 32-bit units per element (the compaction buffers' unit).
     std::uint64_t units() const { return k_.dtype == DType::f32 ? 1 : 2; }
     /// Elements per chunk of a chunked loop.
@@ -1063,7 +1068,7 @@ Value* Emitter::div_const(Value* a, double c) {
     // type, so that no quotient overflows or underflows differently.
     const bool f32 = k_.dtype == DType::f32;
     const double r = f32 ? static_cast<double>(1.0f / static_cast<float>(c)) : 1.0 / c;
-    const double lo = f32 ? static_cast<double>(std::numeric_limits<float>::min()) : std::numeric_limits<double>::min();
+    const double lo = min_normal();
     const double hi = f32 ? static_cast<double>(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
     auto normal = [&](double v) { return std::fabs(v) >= lo && std::fabs(v) <= hi; };
     if (normal(c) && normal(r)) return b_.CreateFMul(a, splat(r));
@@ -1084,13 +1089,11 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
     Value* inf = splat(HUGE_VAL);
     Value* zero_base = b_.CreateFCmpOEQ(u, splat(0.0));
     Value* at = intrinsic(llvm::Intrinsic::fabs, t);
-    const double min_normal = k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
-                                                     : std::numeric_limits<double>::min();
     Value* bad = b_.CreateFCmpOEQ(at, inf);
     Value* w1_int = positive ? b_.CreateFCmpOEQ(w1, splat(0.0))
                              : b_.CreateFCmpOEQ(w1, intrinsic(llvm::Intrinsic::floor, w1));
     bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpUNO(t, t), w1_int));
-    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal)),
+    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal())),
                                         b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
     bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
     bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
@@ -1115,7 +1118,7 @@ Value* Emitter::div_uniform(Value* a, Value* b) {
     // and 1/b are normal; elsewhere (b zero, tiny, huge, inf, NaN) a branch,
     // taken the same way in every iteration, to the division itself.
     const bool f32 = k_.dtype == DType::f32;
-    const double lo = f32 ? 0x1p-126 : 0x1p-1022, hi = f32 ? 0x1p126 : 0x1p1022;
+    const double lo = min_normal(), hi = f32 ? 0x1p126 : 0x1p1022;
     Value* ab = intrinsic(llvm::Intrinsic::fabs, b_.CreateExtractElement(b, std::uint64_t{0}));
     Value* safe = b_.CreateAnd(b_.CreateFCmpOGE(ab, llvm::ConstantFP::get(T_, lo)),
                                b_.CreateFCmpOLE(ab, llvm::ConstantFP::get(T_, hi)));
@@ -1156,11 +1159,9 @@ Value* Emitter::pow_const(Value* a, double p) {
         // is a subnormal or a large number where 1 / x^n is 0 or lost its
         // bits. Rare: the other lanes keep 1 / x^n (10^-2 is 0.01 exactly).
         Value* q = b_.CreateFDiv(splat(1.0), r);
-        const double min_normal = k_.dtype == DType::f32 ? static_cast<double>(std::numeric_limits<float>::min())
-                                                         : std::numeric_limits<double>::min();
         Value* ar = intrinsic(llvm::Intrinsic::fabs, r);
         Value* aa = intrinsic(llvm::Intrinsic::fabs, a);
-        Value* out_of_range = b_.CreateOr(b_.CreateFCmpOEQ(ar, splat(HUGE_VAL)), b_.CreateFCmpOLT(ar, splat(min_normal)));
+        Value* out_of_range = b_.CreateOr(b_.CreateFCmpOEQ(ar, splat(HUGE_VAL)), b_.CreateFCmpOLT(ar, splat(min_normal())));
         Value* finite_nonzero = b_.CreateAnd(b_.CreateFCmpONE(aa, splat(HUGE_VAL)), b_.CreateFCmpONE(aa, splat(0.0)));
         Value* bad = b_.CreateAnd(out_of_range, finite_nonzero);
         return join_rare_slow_path(b_, bad, q, [&] {
