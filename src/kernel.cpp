@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -194,9 +193,10 @@ namespace {
 /// True when every argument is right: what Kernel::check verifies, without
 /// its messages, divisions or stack frame (a call on 8 elements spent 14 % of
 /// its time in check). check() runs only when this says no, to say why.
-[[gnu::always_inline]] inline bool arguments_ok(const KernelSpec& s, DType dtype, const void* x, const void* y, const void* dy, std::int64_t rows,
-                  std::int64_t cols, std::size_t num_params, const void* const* params, std::size_t num_grads,
-                  void* const* grads, bool is_backward) noexcept {
+[[gnu::always_inline]] inline bool arguments_ok(const KernelSpec& s, DType dtype, const void* x, const void* y,
+                                                const void* dy, std::int64_t rows, std::int64_t cols,
+                                                std::size_t num_params, const void* const* params,
+                                                std::size_t num_grads, void* const* grads, bool is_backward) noexcept {
     std::int64_t n = 0;
     if (dtype != s.dtype || rows < 0 || cols < 0 || __builtin_mul_overflow(rows, cols, &n) || n > kMaxKernelElements)
         return false;

@@ -60,6 +60,19 @@ KernelData<T> make_data(const KernelSpec& spec, std::int64_t rows, std::int64_t 
     return d;
 }
 
+/// Given inputs as one column (`column`: rows = x.size(), cols = 1) or one
+/// row, dy = 1 everywhere, and one value array per runtime parameter.
+inline KernelData<float> listed_data(std::vector<float> x, bool column, std::vector<std::vector<float>> params = {}) {
+    KernelData<float> d;
+    const auto n = static_cast<std::int64_t>(x.size());
+    d.rows = column ? n : 1;
+    d.cols = column ? 1 : n;
+    d.dy.assign(x.size(), 1.0f);
+    d.x = std::move(x);
+    d.params = std::move(params);
+    return d;
+}
+
 /// The formula with its Fixed parameters folded in, and the expressions the
 /// kernels compute: f, df/dx, df/d(each trainable parameter).
 inline std::vector<Expr> reference_outputs(const KernelSpec& spec) {

@@ -269,12 +269,8 @@ TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][p
             spec.params.push_back({"a", ParamKind::Shared, true, a});
             const Kernel k = compile_jit(spec);
             for (std::size_t skip : {std::size_t{0}, std::size_t{10}}) {  // with and without NaN, inf
-                KernelData<float> d;
-                d.x.assign(xs.begin() + static_cast<std::ptrdiff_t>(skip), xs.end());
-                d.rows = static_cast<std::int64_t>(d.x.size());
-                d.cols = 1;
-                d.dy.assign(d.x.size(), 1.0f);
-                d.params = {{a}};
+                const KernelData<float> d =
+                    listed_data({xs.begin() + static_cast<std::ptrdiff_t>(skip), xs.end()}, true, {{a}});
                 const std::string mismatch = check_against_reference(k, d, reference(spec, d));
                 INFO(mismatch);
                 CHECK(mismatch.empty());
@@ -299,12 +295,8 @@ TEST_CASE("u^0 made from u * u^-1 is 1 exactly", "[jit][pow]") {
         KernelSpec spec{parse_formula("clamp(x, 0, 3)^(a^x)"), {}, DType::f32};
         spec.params.push_back({"a", ParamKind::Shared, true, 0.5});
         const Kernel k = compile_jit(spec, o);
-        KernelData<float> d;
-        d.x = {0.0f, -0.370799154f, 0.1f, 0.1f, 0.0f, 0.190823168f, 0.0f, 0.777743578f, 0.0f};
-        d.rows = 1;
-        d.cols = static_cast<std::int64_t>(d.x.size());
-        d.dy.assign(d.x.size(), 1.0f);
-        d.params = {{a}};
+        const KernelData<float> d =
+            listed_data({0.0f, -0.370799154f, 0.1f, 0.1f, 0.0f, 0.190823168f, 0.0f, 0.777743578f, 0.0f}, false, {{a}});
         const std::string mismatch = check_against_reference(k, d, reference(spec, d));
         INFO("compact_lanes " << compact << ": " << mismatch);
         CHECK(mismatch.empty());
@@ -326,12 +318,9 @@ TEST_CASE("x^-n for a huge x is the subnormal or tiny number, not 1 / inf", "[ji
     for (const char* text : {"x^-3", "x^-2", "x^-5"}) {
         KernelSpec spec = KernelSpec::fixed(parse_formula(text), DType::f32);
         const Kernel k = compile_jit(spec);
-        KernelData<float> d;
-        d.x = {1e13f, 10.0f, -1e13f, 2.0f, 1e20f, 3e-13f, 0.0f, -0.0f, inf, -inf, 1e-20f, 7.0f, 1e30f, -3.0f, 0.5f,
-               std::numeric_limits<float>::quiet_NaN(), 3e12f};
-        d.rows = static_cast<std::int64_t>(d.x.size());
-        d.cols = 1;
-        d.dy.assign(d.x.size(), 1.0f);
+        const KernelData<float> d = listed_data({1e13f, 10.0f, -1e13f, 2.0f, 1e20f, 3e-13f, 0.0f, -0.0f, inf, -inf, 1e-20f,
+                                                 7.0f, 1e30f, -3.0f, 0.5f, std::numeric_limits<float>::quiet_NaN(), 3e12f},
+                                                true);
         INFO("formula " << text);
         const std::string mismatch = check_against_reference(k, d, reference(spec, d));
         INFO(mismatch);
@@ -375,12 +364,9 @@ TEST_CASE("min, max and clamp break ties as the interpreter does: +-0 keep the f
             KernelSpec spec{parse_formula(text), {}, DType::f32};
             if (!spec.formula.params.empty()) spec.params.push_back({"a", ParamKind::Shared, true, 0.0});
             const Kernel k = compile_jit(spec, o);
-            KernelData<float> d;
-            d.x = {-0.0f, 0.0f, -0.0f, 1.0f, -1.0f, nan, -0.0f, 0.0f, 2.0f, -0.0f, -0.0f};
-            d.rows = 1;
-            d.cols = static_cast<std::int64_t>(d.x.size());
-            d.dy.assign(d.x.size(), 1.0f);
-            if (!spec.formula.params.empty()) d.params = {{-0.0f}};
+            const KernelData<float> d =
+                listed_data({-0.0f, 0.0f, -0.0f, 1.0f, -1.0f, nan, -0.0f, 0.0f, 2.0f, -0.0f, -0.0f}, false,
+                            spec.formula.params.empty() ? std::vector<std::vector<float>>{} : std::vector<std::vector<float>>{{-0.0f}});
             const Reference r = reference(spec, d);
             std::vector<float> y(d.x.size());
             std::vector<const float*> params;
