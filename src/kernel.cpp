@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -153,13 +154,13 @@ std::int64_t default_streaming_threshold() {
         char unit = 0;
         const int got = std::fscanf(f, "%lld%c", &v, &unit);
         std::fclose(f);
-        if (got >= 1 && v > 0) return v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0);
+        if (got >= 1 && v > 0) return detail::streaming_threshold_for_cache(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0));
     }
     long llc = -1;
 #ifdef _SC_LEVEL3_CACHE_SIZE
     llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
 #endif
-    return llc > 0 ? static_cast<std::int64_t>(llc) : std::int64_t{32} << 20;
+    return detail::streaming_threshold_for_cache(llc);
 }
 
 bool is_streaming(std::int64_t output_bytes) {
@@ -182,7 +183,17 @@ Blocking make_blocking(std::int64_t rows, std::int64_t cols, std::int64_t grad_w
 
 }  // namespace
 
-Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl) : impl_(std::move(impl)) {
+namespace detail {
+/// Per kernel, per pass: whether streaming stores paid on its first call that
+/// could tell (kUnknown until then).
+struct StreamingChoice {
+    static constexpr int kUnknown = 0, kStream = 1, kPlain = 2;
+    std::atomic<int> forward{kUnknown}, backward{kUnknown};
+};
+}  // namespace detail
+
+Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl)
+    : impl_(std::move(impl)), streaming_(std::make_shared<detail::StreamingChoice>()) {
     if (!impl_) throw ValueError("kernel has no implementation");
     spec.validate();
     spec_ = std::make_shared<const KernelSpec>(std::move(spec));
@@ -274,24 +285,60 @@ namespace {
 
 namespace {
 
+/// Runs blocks [0, num_blocks) with block(b, streaming). With `streaming`,
+/// a pass whose choice is still unknown first learns it (Kernel's
+/// streaming_ docs in kernel.hpp): block 0 untimed, then
+/// kStreamingTrialBlocks blocks in the order S P P S S P P S on the calling
+/// thread, timed; the rest of the blocks, and later calls, use the choice.
+template <class Block>
+void run_blocks(std::int64_t num_blocks, bool streaming, std::atomic<int>& choice, const Block& block) {
+    using detail::StreamingChoice;
+    std::int64_t first = 0;
+    if (streaming) {
+        int c = choice.load(std::memory_order_relaxed);
+        if (c == StreamingChoice::kUnknown && num_blocks > kStreamingTrialBlocks + 1) {
+            using clock = std::chrono::steady_clock;
+            block(0, false);
+            clock::duration spent[2]{};
+            for (std::int64_t i = 0; i < kStreamingTrialBlocks; ++i) {
+                const bool s = (i % 4 == 0) || (i % 4 == 3);
+                const auto t0 = clock::now();
+                block(1 + i, s);
+                spent[s] += clock::now() - t0;
+            }
+            first = 1 + kStreamingTrialBlocks;
+            // Streaming unless clearly slower: where it loses, it loses 2x
+            // (gelu); where it wins, short trials are noisy.
+            const int learned = spent[1] * 10 <= spent[0] * 11 ? StreamingChoice::kStream : StreamingChoice::kPlain;
+            // Another thread's call may have learned it first: theirs stays.
+            choice.compare_exchange_strong(c, learned, std::memory_order_relaxed);
+            c = choice.load(std::memory_order_relaxed);
+        }
+        streaming = c != StreamingChoice::kPlain;
+    }
+    if (num_blocks - first == 1) return block(first, streaming);  // no dispatch
+    if (num_blocks > first)
+        detail::parallel_for(num_blocks - first, [&](std::int64_t b) { block(first + b, streaming); });
+}
+
 template <class T>
-void run_forward(const KernelImpl& impl, const T* x, T* y, std::int64_t rows, std::int64_t cols, const void* const* params) {
+void run_forward(const KernelImpl& impl, std::atomic<int>& choice, const T* x, T* y, std::int64_t rows,
+                 std::int64_t cols, const void* const* params) {
     if (rows == 0 || cols == 0) return;
     const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
     // One block (what make_blocking would say): no divisions, no dispatch.
     if (rows * cols <= kBlockElements) return impl.forward(x, y, rows, cols, params, streaming);
     const Blocking blk = make_blocking(rows, cols, 0);
-    auto block = [&](std::int64_t b) {
+    run_blocks(blk.num_blocks, streaming, choice, [&](std::int64_t b, bool s) {
         const std::int64_t r0 = b * blk.rows_per_block;
         const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
-        impl.forward(x + r0 * cols, y + r0 * cols, n, cols, params, streaming);
-    };
-    if (blk.num_blocks == 1) return block(0);  // small: no dispatch at all
-    detail::parallel_for(blk.num_blocks, block);
+        impl.forward(x + r0 * cols, y + r0 * cols, n, cols, params, s);
+    });
 }
 
 template <class T>
-void run_backward(const KernelSpec& spec, const KernelImpl& impl, const T* x, const T* dy, T* dx, std::int64_t rows,
+void run_backward(const KernelSpec& spec, const KernelImpl& impl, std::atomic<int>& choice, const T* x, const T* dy,
+                  T* dx, std::int64_t rows,
                   std::int64_t cols, const void* const* params, T* const* grads) {
     // Gradient layout: trainable parameters in order, `cols` (PerFeature) or
     // 1 (Shared) doubles each; `grad_width` doubles per block.
@@ -337,19 +384,14 @@ void run_backward(const KernelSpec& spec, const KernelImpl& impl, const T* x, co
     double* slot_base = slots.data();
     const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
 
-    auto block = [&](std::int64_t b) {
-        const std::int64_t r0 = b * blk.rows_per_block;
-        const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
-        SmallArray<double*> g(num_grads);
-        for (std::size_t k = 0; k < num_grads; ++k) g[k] = slot_base + b * grad_width + offset[k];
-        impl.backward(x + r0 * cols, dy + r0 * cols, dx + r0 * cols, n, cols, params, g.data(), streaming);
-    };
-    if (!empty) {
-        if (blk.num_blocks == 1)
-            block(0);
-        else
-            detail::parallel_for(blk.num_blocks, block);
-    }
+    if (!empty)
+        run_blocks(blk.num_blocks, streaming, choice, [&](std::int64_t b, bool s) {
+            const std::int64_t r0 = b * blk.rows_per_block;
+            const std::int64_t n = std::min(blk.rows_per_block, rows - r0);
+            SmallArray<double*> g(num_grads);
+            for (std::size_t k = 0; k < num_grads; ++k) g[k] = slot_base + b * grad_width + offset[k];
+            impl.backward(x + r0 * cols, dy + r0 * cols, dx + r0 * cols, n, cols, params, g.data(), s);
+        });
     if (grad_width == 0) return;
 
     // Sum the blocks' slots in block order into slot 0: the same additions in
@@ -382,14 +424,14 @@ void Kernel::forward(const float* x, float* y, std::int64_t rows, std::int64_t c
     auto p = erase_params(params);
     if (!impl_ || !arguments_ok(*spec_, DType::f32, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false))
         check(DType::f32, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
-    run_forward(*impl_, x, y, rows, cols, p.data());
+    run_forward(*impl_, streaming_->forward, x, y, rows, cols, p.data());
 }
 
 void Kernel::forward(const double* x, double* y, std::int64_t rows, std::int64_t cols, std::span<const double* const> params) const {
     auto p = erase_params(params);
     if (!impl_ || !arguments_ok(*spec_, DType::f64, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false))
         check(DType::f64, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
-    run_forward(*impl_, x, y, rows, cols, p.data());
+    run_forward(*impl_, streaming_->forward, x, y, rows, cols, p.data());
 }
 
 void Kernel::backward(const float* x, const float* dy, float* dx, std::int64_t rows, std::int64_t cols,
@@ -398,7 +440,7 @@ void Kernel::backward(const float* x, const float* dy, float* dx, std::int64_t r
     auto g = erase_grads(grads);
     if (!impl_ || !arguments_ok(*spec_, DType::f32, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true))
         check(DType::f32, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
-    run_backward(*spec_, *impl_, x, dy, dx, rows, cols, p.data(), grads.data());
+    run_backward(*spec_, *impl_, streaming_->backward, x, dy, dx, rows, cols, p.data(), grads.data());
 }
 
 void Kernel::backward(const double* x, const double* dy, double* dx, std::int64_t rows, std::int64_t cols,
@@ -407,10 +449,21 @@ void Kernel::backward(const double* x, const double* dy, double* dx, std::int64_
     auto g = erase_grads(grads);
     if (!impl_ || !arguments_ok(*spec_, DType::f64, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true))
         check(DType::f64, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
-    run_backward(*spec_, *impl_, x, dy, dx, rows, cols, p.data(), grads.data());
+    run_backward(*spec_, *impl_, streaming_->backward, x, dy, dx, rows, cols, p.data(), grads.data());
 }
 
 void set_num_threads(int n) { detail::pool_set_num_threads(n); }
+
+namespace detail {
+std::int64_t streaming_threshold_for_cache(std::int64_t llc_bytes) noexcept {
+    // A virtual machine's sysfs names the whole socket's L3 (480 MiB on a
+    // 2-vCPU Xeon VM, shared with other tenants), where outputs of 64 MiB
+    // already run at memory speed and streaming stores made relu 1.6x
+    // faster: no core counts on more than 32 MiB.
+    constexpr std::int64_t kCap = std::int64_t{32} << 20;
+    return llc_bytes > 0 && llc_bytes < kCap ? llc_bytes : kCap;
+}
+}  // namespace detail
 
 void set_streaming_threshold(std::int64_t bytes) { g_streaming_threshold.store(bytes < 0 ? -1 : bytes); }
 

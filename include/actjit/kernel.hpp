@@ -73,6 +73,10 @@ public:
                           const void* const* params, double* const* grads, bool streaming) const = 0;
 };
 
+namespace detail {
+struct StreamingChoice;  // src/kernel.cpp
+}  // namespace detail
+
 class Kernel {
 public:
     Kernel() = default;
@@ -104,6 +108,7 @@ private:
                bool is_backward) const;
     std::shared_ptr<const KernelSpec> spec_;
     std::shared_ptr<const KernelImpl> impl_;
+    std::shared_ptr<detail::StreamingChoice> streaming_;  // shared by copies
 };
 
 /// Largest rows*cols a kernel accepts (absurd sizes are a ValueError).
@@ -125,10 +130,25 @@ int num_threads() noexcept;
 /// e.g. 64 bytes with AVX-512, as PyTorch's CPU allocator aligns tensors). An
 /// output that large does not stay in the last-level cache anyway, and normal
 /// stores would first read every line they write (measured: memory-bound
-/// kernels 1.3-1.5x faster at 16M floats). Default: $ACTJIT_STREAMING_THRESHOLD
-/// (bytes) if set, else the size of the last-level cache a core shares (Linux
-/// sysfs, else sysconf), else 32 MiB. 0 = always, negative = never.
+/// kernels 1.3-1.9x faster at 16M floats). But on some machines they slow
+/// down kernels that compute more per element (gelu and softplus forward 2x
+/// slower on a Xeon VM), so each kernel's forward and backward learn it on
+/// their first call with more than kStreamingTrialBlocks + 1 blocks: those
+/// blocks run on the calling thread, half of them streaming, timed, and
+/// streaming stays on for that pass unless it was more than 10 % slower
+/// (results are the same bits either way). Smaller calls over the threshold
+/// stream. Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size
+/// of the last-level cache a core shares (Linux sysfs, else sysconf) up to
+/// 32 MiB, else 32 MiB. 0 = always, negative = never.
 void set_streaming_threshold(std::int64_t bytes);
 std::int64_t streaming_threshold() noexcept;
+
+/// Blocks timed, after one untimed, to learn whether a kernel's pass streams.
+inline constexpr std::int64_t kStreamingTrialBlocks = 16;
+
+namespace detail {
+/// The default threshold for a last-level cache of `llc_bytes` (<= 0: unknown).
+std::int64_t streaming_threshold_for_cache(std::int64_t llc_bytes) noexcept;
+}  // namespace detail
 
 }  // namespace actjit

@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -72,6 +74,29 @@ struct RecordingImpl final : KernelImpl {
     }
     void backward(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*, double* const*,
                   bool) const override {}
+};
+
+/// A backend whose blocks take longer when streaming (or when not): what the
+/// first streaming call of each pass learns from. Records the flag per call.
+struct TimedImpl final : KernelImpl {
+    bool streaming_is_slow = true;
+    mutable std::mutex mutex;
+    mutable std::vector<bool> forward_flags, backward_flags;
+    void wait(bool stream) const {
+        if (stream == streaming_is_slow) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    void forward(const void*, void*, std::int64_t, std::int64_t, const void* const*, bool stream) const override {
+        wait(stream);
+        std::lock_guard lock(mutex);
+        forward_flags.push_back(stream);
+    }
+    void backward(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*, double* const* g,
+                  bool stream) const override {
+        wait(stream);
+        if (g) g[0][0] = 1;
+        std::lock_guard lock(mutex);
+        backward_flags.push_back(stream);
+    }
 };
 
 }  // namespace
@@ -416,9 +441,67 @@ TEST_CASE("blocks depend on the shape only; small inputs stay on the calling thr
     CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("the default streaming threshold is the last-level cache, at most 32 MiB", "[kernel]") {
+    CHECK(detail::streaming_threshold_for_cache(std::int64_t{16} << 20) == (std::int64_t{16} << 20));
+    CHECK(detail::streaming_threshold_for_cache(std::int64_t{32} << 20) == (std::int64_t{32} << 20));
+    // a virtual machine's view of a whole socket's L3
+    CHECK(detail::streaming_threshold_for_cache(std::int64_t{480} << 20) == (std::int64_t{32} << 20));
+    CHECK(detail::streaming_threshold_for_cache(0) == (std::int64_t{32} << 20));   // unknown
+    CHECK(detail::streaming_threshold_for_cache(-1) == (std::int64_t{32} << 20));  // sysconf's "no answer"
+}
+
+TEST_CASE("each pass learns on its first large streaming call whether streaming stores pay", "[kernel]") {
+    const std::int64_t saved = streaming_threshold();
+    set_streaming_threshold(0);
+    const std::int64_t rows = 72 * 1024, cols = 8;  // 18 blocks of 32768 elements
+    std::vector<float> x(static_cast<std::size_t>(rows * cols)), y(x.size());
+    // The first call: block 0 plain, then S P P S four times, then the choice.
+    std::vector<bool> trial{false};
+    for (int i = 0; i < 4; ++i) trial.insert(trial.end(), {true, false, false, true});
+    for (bool slow : {true, false}) {
+        INFO("streaming is the slow one: " << slow);
+        auto impl = std::make_shared<TimedImpl>();
+        impl->streaming_is_slow = slow;
+        KernelSpec spec{parse_formula("a * x"), {}, DType::f32};
+        spec.params.push_back({"a", ParamKind::Shared, true, 1.0});
+        const Kernel k(spec, impl);
+        const Kernel copy = k;  // copies share what was learned
+        const float a = 1;
+        const float* params[] = {&a};
+        float ga = 0;
+        float* grads[] = {&ga};
+        k.forward(x.data(), y.data(), rows, cols, params);
+        REQUIRE(impl->forward_flags.size() == 18);
+        CHECK(std::vector<bool>(impl->forward_flags.begin(), impl->forward_flags.begin() + 17) == trial);
+        CHECK(impl->forward_flags[17] == !slow);
+        impl->forward_flags.clear();
+        copy.forward(x.data(), y.data(), rows, cols, params);
+        CHECK(impl->forward_flags == std::vector<bool>(18, !slow));  // learned: no trial
+        // backward learns on its own, and its gradient sums every block once
+        k.backward(x.data(), x.data(), y.data(), rows, cols, params, grads);
+        REQUIRE(impl->backward_flags.size() == 18);
+        CHECK(std::vector<bool>(impl->backward_flags.begin(), impl->backward_flags.begin() + 17) == trial);
+        CHECK(impl->backward_flags[17] == !slow);
+        CHECK(ga == 18.0f);
+        impl->backward_flags.clear();
+        k.backward(x.data(), x.data(), y.data(), rows, cols, params, grads);
+        CHECK(impl->backward_flags == std::vector<bool>(18, !slow));
+        // 17 blocks or fewer: no trial, the threshold alone decides
+        const Kernel fresh(spec, impl);
+        impl->forward_flags.clear();
+        fresh.forward(x.data(), y.data(), 17 * 4096, cols, params);
+        CHECK(impl->forward_flags == std::vector<bool>(17, true));
+    }
+    set_streaming_threshold(saved);
+}
+
 TEST_CASE("outputs from the streaming threshold on are marked streaming, in every block", "[kernel]") {
     const std::int64_t saved = streaming_threshold();
-    CHECK(saved > 0);  // the default: the last-level cache size (or 32 MiB)
+    if (std::getenv("ACTJIT_STREAMING_THRESHOLD") == nullptr) {
+        // the default: the last-level cache size, at most 32 MiB
+        CHECK(saved > 0);
+        CHECK(saved <= (std::int64_t{32} << 20));
+    }
     auto impl = std::make_shared<RecordingImpl>();
     const Kernel k(KernelSpec::fixed(parse_formula("x")), impl);
     std::vector<float> x = ramp(300000, -1, 1), y(x.size());
@@ -434,7 +517,7 @@ TEST_CASE("outputs from the streaming threshold on are marked streaming, in ever
     set_streaming_threshold(4 * 3000);  // bytes: 1000 rows x 3 floats
     CHECK(!streaming_of(999));
     CHECK(streaming_of(1000));
-    CHECK(streaming_of(100000));  // many blocks
+    CHECK(streaming_of(100000));  // many blocks (10: no trial of streaming, see above)
     set_streaming_threshold(0);
     CHECK(streaming_of(1));
     CHECK(streaming_threshold() == 0);
