@@ -286,10 +286,11 @@ namespace {
 namespace {
 
 /// Runs blocks [0, num_blocks) with block(b, streaming). With `streaming`,
-/// a pass whose choice is still unknown first learns it (Kernel's
-/// streaming_ docs in kernel.hpp): block 0 untimed, then
-/// kStreamingTrialBlocks blocks in the order S P P S S P P S on the calling
-/// thread, timed; the rest of the blocks, and later calls, use the choice.
+/// a pass whose choice is still unknown first learns it (see
+/// set_streaming_threshold in kernel.hpp): block 0 untimed, then
+/// kStreamingTrialBlocks blocks on the calling thread, timed, in runs of
+/// kStreamingTrialRun blocks, streaming or not in the order S P P S S P P S;
+/// the rest of the blocks, and later calls, use the choice.
 template <class Block>
 void run_blocks(std::int64_t num_blocks, bool streaming, std::atomic<int>& choice, const Block& block) {
     using detail::StreamingChoice;
@@ -301,7 +302,8 @@ void run_blocks(std::int64_t num_blocks, bool streaming, std::atomic<int>& choic
             block(0, false);
             clock::duration spent[2]{};
             for (std::int64_t i = 0; i < kStreamingTrialBlocks; ++i) {
-                const bool s = (i % 4 == 0) || (i % 4 == 3);
+                const std::int64_t run = i / kStreamingTrialRun;
+                const bool s = (run % 4 == 0) || (run % 4 == 3);
                 const auto t0 = clock::now();
                 block(1 + i, s);
                 spent[s] += clock::now() - t0;
@@ -338,8 +340,7 @@ void run_forward(const KernelImpl& impl, std::atomic<int>& choice, const T* x, T
 
 template <class T>
 void run_backward(const KernelSpec& spec, const KernelImpl& impl, std::atomic<int>& choice, const T* x, const T* dy,
-                  T* dx, std::int64_t rows,
-                  std::int64_t cols, const void* const* params, T* const* grads) {
+                  T* dx, std::int64_t rows, std::int64_t cols, const void* const* params, T* const* grads) {
     // Gradient layout: trainable parameters in order, `cols` (PerFeature) or
     // 1 (Shared) doubles each; `grad_width` doubles per block.
     const std::size_t num_grads = [&] {

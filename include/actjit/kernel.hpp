@@ -134,7 +134,8 @@ int num_threads() noexcept;
 /// down kernels that compute more per element (gelu and softplus forward 2x
 /// slower on a Xeon VM), so each kernel's forward and backward learn it on
 /// their first call with more than kStreamingTrialBlocks + 1 blocks: those
-/// blocks run on the calling thread, half of them streaming, timed, and
+/// blocks run on the calling thread, half of them streaming (in runs of
+/// kStreamingTrialRun), timed, and
 /// streaming stays on for that pass unless it was more than 10 % slower
 /// (results are the same bits either way). Smaller calls over the threshold
 /// stream. Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size
@@ -143,8 +144,10 @@ int num_threads() noexcept;
 void set_streaming_threshold(std::int64_t bytes);
 std::int64_t streaming_threshold() noexcept;
 
-/// Blocks timed, after one untimed, to learn whether a kernel's pass streams.
-inline constexpr std::int64_t kStreamingTrialBlocks = 16;
+/// Blocks timed, after one untimed, to learn whether a kernel's pass streams
+/// (4 MiB of float output), in runs of kStreamingTrialRun blocks each way.
+inline constexpr std::int64_t kStreamingTrialBlocks = 32;
+inline constexpr std::int64_t kStreamingTrialRun = 4;
 
 namespace detail {
 /// The default threshold for a last-level cache of `llc_bytes` (<= 0: unknown).

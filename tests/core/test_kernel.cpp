@@ -453,11 +453,11 @@ TEST_CASE("the default streaming threshold is the last-level cache, at most 32 M
 TEST_CASE("each pass learns on its first large streaming call whether streaming stores pay", "[kernel]") {
     const std::int64_t saved = streaming_threshold();
     set_streaming_threshold(0);
-    const std::int64_t rows = 72 * 1024, cols = 8;  // 18 blocks of 32768 elements
+    const std::int64_t rows = 160 * 1024, cols = 8;  // 40 blocks of 32768 elements
     std::vector<float> x(static_cast<std::size_t>(rows * cols)), y(x.size());
-    // The first call: block 0 plain, then S P P S four times, then the choice.
+    // The first call: block 0 plain, then runs of 4 blocks S P P S twice, then the choice.
     std::vector<bool> trial{false};
-    for (int i = 0; i < 4; ++i) trial.insert(trial.end(), {true, false, false, true});
+    for (int i = 0; i < 8; ++i) trial.insert(trial.end(), 4, i % 4 == 0 || i % 4 == 3);
     for (bool slow : {true, false}) {
         INFO("streaming is the slow one: " << slow);
         auto impl = std::make_shared<TimedImpl>();
@@ -471,26 +471,26 @@ TEST_CASE("each pass learns on its first large streaming call whether streaming 
         float ga = 0;
         float* grads[] = {&ga};
         k.forward(x.data(), y.data(), rows, cols, params);
-        REQUIRE(impl->forward_flags.size() == 18);
-        CHECK(std::vector<bool>(impl->forward_flags.begin(), impl->forward_flags.begin() + 17) == trial);
-        CHECK(impl->forward_flags[17] == !slow);
+        REQUIRE(impl->forward_flags.size() == 40);
+        CHECK(std::vector<bool>(impl->forward_flags.begin(), impl->forward_flags.begin() + 33) == trial);
+        CHECK(std::vector<bool>(impl->forward_flags.begin() + 33, impl->forward_flags.end()) == std::vector<bool>(7, !slow));
         impl->forward_flags.clear();
         copy.forward(x.data(), y.data(), rows, cols, params);
-        CHECK(impl->forward_flags == std::vector<bool>(18, !slow));  // learned: no trial
+        CHECK(impl->forward_flags == std::vector<bool>(40, !slow));  // learned: no trial
         // backward learns on its own, and its gradient sums every block once
         k.backward(x.data(), x.data(), y.data(), rows, cols, params, grads);
-        REQUIRE(impl->backward_flags.size() == 18);
-        CHECK(std::vector<bool>(impl->backward_flags.begin(), impl->backward_flags.begin() + 17) == trial);
-        CHECK(impl->backward_flags[17] == !slow);
-        CHECK(ga == 18.0f);
+        REQUIRE(impl->backward_flags.size() == 40);
+        CHECK(std::vector<bool>(impl->backward_flags.begin(), impl->backward_flags.begin() + 33) == trial);
+        CHECK(std::vector<bool>(impl->backward_flags.begin() + 33, impl->backward_flags.end()) == std::vector<bool>(7, !slow));
+        CHECK(ga == 40.0f);
         impl->backward_flags.clear();
         k.backward(x.data(), x.data(), y.data(), rows, cols, params, grads);
-        CHECK(impl->backward_flags == std::vector<bool>(18, !slow));
-        // 17 blocks or fewer: no trial, the threshold alone decides
+        CHECK(impl->backward_flags == std::vector<bool>(40, !slow));
+        // 33 blocks or fewer: no trial, the threshold alone decides
         const Kernel fresh(spec, impl);
         impl->forward_flags.clear();
-        fresh.forward(x.data(), y.data(), 17 * 4096, cols, params);
-        CHECK(impl->forward_flags == std::vector<bool>(17, true));
+        fresh.forward(x.data(), y.data(), 33 * 4096, cols, params);
+        CHECK(impl->forward_flags == std::vector<bool>(33, true));
     }
     set_streaming_threshold(saved);
 }
@@ -517,7 +517,7 @@ TEST_CASE("outputs from the streaming threshold on are marked streaming, in ever
     set_streaming_threshold(4 * 3000);  // bytes: 1000 rows x 3 floats
     CHECK(!streaming_of(999));
     CHECK(streaming_of(1000));
-    CHECK(streaming_of(100000));  // many blocks (10: no trial of streaming, see above)
+    CHECK(streaming_of(100000));  // many blocks (10: too few for a trial of streaming, see above)
     set_streaming_threshold(0);
     CHECK(streaming_of(1));
     CHECK(streaming_threshold() == 0);
