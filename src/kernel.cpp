@@ -184,11 +184,15 @@ Blocking make_blocking(std::int64_t rows, std::int64_t cols, std::int64_t grad_w
 }  // namespace
 
 namespace detail {
-/// Per kernel, per pass: whether streaming stores paid on its first call that
-/// could tell (kUnknown until then).
+/// Per kernel, per pass: whether streaming stores paid in its last trial
+/// (kUnknown before the first), and how many calls could have had one.
 struct StreamingChoice {
     static constexpr int kUnknown = 0, kStream = 1, kPlain = 2;
-    std::atomic<int> forward{kUnknown}, backward{kUnknown};
+    struct Pass {
+        std::atomic<int> choice{kUnknown};
+        std::atomic<std::uint64_t> trial_calls{0};
+    };
+    Pass forward, backward;
 };
 }  // namespace detail
 
@@ -286,35 +290,38 @@ namespace {
 namespace {
 
 /// Runs blocks [0, num_blocks) with block(b, streaming). With `streaming`,
-/// a pass whose choice is still unknown first learns it (see
-/// set_streaming_threshold in kernel.hpp): block 0 untimed, then
-/// kStreamingTrialBlocks blocks on the calling thread, timed, in runs of
-/// kStreamingTrialRun blocks, streaming or not in the order S P P S S P P S;
-/// the rest of the blocks, and later calls, use the choice.
+/// a pass learns whether streaming pays (see set_streaming_threshold in
+/// kernel.hpp) on its first such call with enough blocks, and again on the
+/// 4th, 16th, 64th, ... after it, so that a trial a noisy moment misled is
+/// corrected: block 0 untimed, then kStreamingTrialBlocks blocks on the
+/// calling thread in runs of kStreamingTrialRun, streaming or not in the
+/// order S P P S S P P S, each run timed; the least run time of each way
+/// decides. The rest of the blocks, and later calls, use the choice.
 template <class Block>
-void run_blocks(std::int64_t num_blocks, bool streaming, std::atomic<int>& choice, const Block& block) {
+void run_blocks(std::int64_t num_blocks, bool streaming, detail::StreamingChoice::Pass& pass, const Block& block) {
     using detail::StreamingChoice;
     std::int64_t first = 0;
     if (streaming) {
-        int c = choice.load(std::memory_order_relaxed);
-        if (c == StreamingChoice::kUnknown && num_blocks > kStreamingTrialBlocks + 1) {
-            using clock = std::chrono::steady_clock;
-            block(0, false);
-            clock::duration spent[2]{};
-            for (std::int64_t i = 0; i < kStreamingTrialBlocks; ++i) {
-                const std::int64_t run = i / kStreamingTrialRun;
-                const bool s = (run % 4 == 0) || (run % 4 == 3);
-                const auto t0 = clock::now();
-                block(1 + i, s);
-                spent[s] += clock::now() - t0;
+        int c = pass.choice.load(std::memory_order_relaxed);
+        if (num_blocks > kStreamingTrialBlocks + 1) {
+            const std::uint64_t n = pass.trial_calls.fetch_add(1, std::memory_order_relaxed);
+            const bool power_of_4 = n >= 4 && (n & (n - 1)) == 0 && (n & 0x5555555555555555u) != 0;
+            if (c == StreamingChoice::kUnknown || n == 0 || power_of_4) {
+                using clock = std::chrono::steady_clock;
+                block(0, false);
+                clock::duration least[2] = {clock::duration::max(), clock::duration::max()};
+                for (std::int64_t r = 0; r < kStreamingTrialBlocks / kStreamingTrialRun; ++r) {
+                    const bool s = (r % 4 == 0) || (r % 4 == 3);
+                    const auto t0 = clock::now();
+                    for (std::int64_t i = 0; i < kStreamingTrialRun; ++i) block(1 + r * kStreamingTrialRun + i, s);
+                    least[s] = std::min(least[s], clock::now() - t0);
+                }
+                first = 1 + kStreamingTrialBlocks;
+                // Streaming unless clearly slower: where it loses, it loses
+                // 2x (gelu); where it wins, trials are noisy.
+                c = least[1] * 10 <= least[0] * 11 ? StreamingChoice::kStream : StreamingChoice::kPlain;
+                pass.choice.store(c, std::memory_order_relaxed);
             }
-            first = 1 + kStreamingTrialBlocks;
-            // Streaming unless clearly slower: where it loses, it loses 2x
-            // (gelu); where it wins, short trials are noisy.
-            const int learned = spent[1] * 10 <= spent[0] * 11 ? StreamingChoice::kStream : StreamingChoice::kPlain;
-            // Another thread's call may have learned it first: theirs stays.
-            choice.compare_exchange_strong(c, learned, std::memory_order_relaxed);
-            c = choice.load(std::memory_order_relaxed);
         }
         streaming = c != StreamingChoice::kPlain;
     }
@@ -324,7 +331,7 @@ void run_blocks(std::int64_t num_blocks, bool streaming, std::atomic<int>& choic
 }
 
 template <class T>
-void run_forward(const KernelImpl& impl, std::atomic<int>& choice, const T* x, T* y, std::int64_t rows,
+void run_forward(const KernelImpl& impl, detail::StreamingChoice::Pass& choice, const T* x, T* y, std::int64_t rows,
                  std::int64_t cols, const void* const* params) {
     if (rows == 0 || cols == 0) return;
     const bool streaming = is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
@@ -339,7 +346,7 @@ void run_forward(const KernelImpl& impl, std::atomic<int>& choice, const T* x, T
 }
 
 template <class T>
-void run_backward(const KernelSpec& spec, const KernelImpl& impl, std::atomic<int>& choice, const T* x, const T* dy,
+void run_backward(const KernelSpec& spec, const KernelImpl& impl, detail::StreamingChoice::Pass& choice, const T* x, const T* dy,
                   T* dx, std::int64_t rows, std::int64_t cols, const void* const* params, T* const* grads) {
     // Gradient layout: trainable parameters in order, `cols` (PerFeature) or
     // 1 (Shared) doubles each; `grad_width` doubles per block.

@@ -133,12 +133,12 @@ int num_threads() noexcept;
 /// kernels 1.3-1.9x faster at 16M floats). But on some machines they slow
 /// down kernels that compute more per element (gelu and softplus forward 2x
 /// slower on a Xeon VM), so each kernel's forward and backward learn it on
-/// their first call with more than kStreamingTrialBlocks + 1 blocks: those
-/// blocks run on the calling thread, half of them streaming (in runs of
-/// kStreamingTrialRun), timed, and
-/// streaming stays on for that pass unless it was more than 10 % slower
-/// (results are the same bits either way). Smaller calls over the threshold
-/// stream. Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size
+/// their first call with more than kStreamingTrialBlocks + 1 blocks, and
+/// again on the 4th, 16th, 64th, ... such call after it: those blocks run on
+/// the calling thread, half of them streaming (in runs of
+/// kStreamingTrialRun), timed, and streaming stays on for that pass unless
+/// its fastest run was more than 10 % slower than the other way's (results
+/// are the same bits either way). Smaller calls over the threshold stream. Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size
 /// of the last-level cache a core shares (Linux sysfs, else sysconf) up to
 /// 32 MiB, else 32 MiB. 0 = always, negative = never.
 void set_streaming_threshold(std::int64_t bytes);

@@ -450,7 +450,7 @@ TEST_CASE("the default streaming threshold is the last-level cache, at most 32 M
     CHECK(detail::streaming_threshold_for_cache(-1) == (std::int64_t{32} << 20));  // sysconf's "no answer"
 }
 
-TEST_CASE("each pass learns on its first large streaming call whether streaming stores pay", "[kernel]") {
+TEST_CASE("each pass learns on its first large streaming calls whether streaming stores pay", "[kernel]") {
     const std::int64_t saved = streaming_threshold();
     set_streaming_threshold(0);
     const std::int64_t rows = 160 * 1024, cols = 8;  // 40 blocks of 32768 elements
@@ -486,6 +486,22 @@ TEST_CASE("each pass learns on its first large streaming call whether streaming 
         impl->backward_flags.clear();
         k.backward(x.data(), x.data(), y.data(), rows, cols, params, grads);
         CHECK(impl->backward_flags == std::vector<bool>(40, !slow));
+        // The machine changes its mind: calls 3 and 4 keep the choice, the
+        // 5th (the 4th after the first) tries again and learns the other.
+        impl->streaming_is_slow = !slow;
+        for (int call = 3; call <= 5; ++call) {
+            impl->forward_flags.clear();
+            k.forward(x.data(), y.data(), rows, cols, params);
+            REQUIRE(impl->forward_flags.size() == 40);
+            if (call < 5) {
+                CHECK(impl->forward_flags == std::vector<bool>(40, !slow));
+            } else {
+                CHECK(std::vector<bool>(impl->forward_flags.begin(), impl->forward_flags.begin() + 33) == trial);
+                CHECK(std::vector<bool>(impl->forward_flags.begin() + 33, impl->forward_flags.end()) ==
+                      std::vector<bool>(7, slow));
+            }
+        }
+        impl->streaming_is_slow = slow;
         // 33 blocks or fewer: no trial, the threshold alone decides
         const Kernel fresh(spec, impl);
         impl->forward_flags.clear();
