@@ -154,7 +154,8 @@ std::int64_t default_streaming_threshold() {
         char unit = 0;
         const int got = std::fscanf(f, "%lld%c", &v, &unit);
         std::fclose(f);
-        if (got >= 1 && v > 0) return detail::streaming_threshold_for_cache(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0));
+        if (got >= 1 && v > 0)
+            return detail::streaming_threshold_for_cache(v << (unit == 'K' ? 10 : unit == 'M' ? 20 : 0));
     }
     long llc = -1;
 #ifdef _SC_LEVEL3_CACHE_SIZE
@@ -346,8 +347,9 @@ void run_forward(const KernelImpl& impl, detail::StreamingChoice::Pass& choice, 
 }
 
 template <class T>
-void run_backward(const KernelSpec& spec, const KernelImpl& impl, detail::StreamingChoice::Pass& choice, const T* x, const T* dy,
-                  T* dx, std::int64_t rows, std::int64_t cols, const void* const* params, T* const* grads) {
+void run_backward(const KernelSpec& spec, const KernelImpl& impl, detail::StreamingChoice::Pass& choice, const T* x,
+                  const T* dy, T* dx, std::int64_t rows, std::int64_t cols, const void* const* params,
+                  T* const* grads) {
     // Gradient layout: trainable parameters in order, `cols` (PerFeature) or
     // 1 (Shared) doubles each; `grad_width` doubles per block.
     const std::size_t num_grads = [&] {
