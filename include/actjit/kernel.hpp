@@ -138,9 +138,10 @@ int num_threads() noexcept;
 /// the calling thread, half of them streaming (in runs of
 /// kStreamingTrialRun), timed, and streaming stays on for that pass unless
 /// its fastest run was more than 10 % slower than the other way's (results
-/// are the same bits either way). Smaller calls over the threshold stream. Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size
-/// of the last-level cache a core shares (Linux sysfs, else sysconf) up to
-/// 32 MiB, else 32 MiB. 0 = always, negative = never.
+/// are the same bits either way). Smaller calls over the threshold stream.
+/// Default: $ACTJIT_STREAMING_THRESHOLD (bytes) if set, else the size of the
+/// last-level cache a core shares (Linux sysfs, else sysconf) up to 32 MiB,
+/// else 32 MiB. 0 = always, negative = never.
 void set_streaming_threshold(std::int64_t bytes);
 std::int64_t streaming_threshold() noexcept;
 
