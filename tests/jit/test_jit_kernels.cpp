@@ -230,6 +230,38 @@ TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane pa
     CHECK(ir("x / 3e38").find("fdiv") != std::string::npos);
 }
 
+TEST_CASE("a / d for d >= 1 by its form: a reciprocal estimate on AVX-512, the interpreter's values", "[jit][div]") {
+    // softsign's derivative 1 / (abs(x) + 1)^2, and others whose divisor is
+    // at least 1 by its form (at_least_one in jit/codegen.cpp), against the
+    // interpreter with huge, inf and NaN inputs (d = +inf: a / inf = 0).
+    for (const char* text : {"x / (abs(x) + 1)^2", "3 / (exp(x) + 1)", "softsign(x)", "x / ((abs(x) + 2) * (relu(x) + 1))"}) {
+        INFO("formula " << text);
+        const KernelSpec spec{parse_formula(text), {}, DType::f32};
+        const Kernel k = compile_jit(spec);
+        std::uint32_t seed = 40;
+        for (Shape s : {Shape{17, 1}, Shape{3, 40}, Shape{7, 33}}) {
+            check_spec<float>(spec, k, s, seed++);
+            check_spec<float>(spec, k, s, seed++, true);
+        }
+        const float inf = std::numeric_limits<float>::infinity();
+        const KernelData<float> d = listed_data({0.0f, -0.0f, 1e20f, -3e38f, inf, -inf, 88.0f, 100.0f,
+                                                 std::numeric_limits<float>::quiet_NaN(), 0.5f}, false);
+        const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+        INFO(mismatch);
+        CHECK(mismatch.empty());
+    }
+    // The estimate only where the divisor is >= 1 by its form, only for 16
+    // floats (this host's code: an AVX-512 host has 16 lanes).
+    auto ir = [&](const char* text, DType dtype) {
+        return Engine::global().emit(KernelSpec{parse_formula(text), {}, dtype}, EmitKind::llvm);
+    };
+    const bool sixteen = ir("x / (abs(x) + 1)^2", DType::f32).find("<16 x float>") != std::string::npos;
+    CHECK((ir("x / (abs(x) + 1)^2", DType::f32).find("rcp14") != std::string::npos) == sixteen);
+    CHECK(ir("x / (abs(x) + 0.5)", DType::f32).find("rcp14") == std::string::npos);
+    CHECK(ir("x / (x + 1)", DType::f32).find("rcp14") == std::string::npos);
+    CHECK(ir("x / (abs(x) + 1)^2", DType::f64).find("rcp14") == std::string::npos);
+}
+
 TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][pow]") {
     // prepu's backward needs relu(x)^q and relu(x)^(q+1); x^(a+1) likewise,
     // and x^a's backward x^a and x^(a-1). Dense data over a range of
