@@ -31,6 +31,7 @@
 #include "compact.hpp"
 #include "vector_math.hpp"
 
+#include <actjit/build.hpp>
 #include <actjit/error.hpp>
 
 #include <cmath>
@@ -69,32 +70,6 @@ bool positive_base(const Expr& u) {
 /// is v where v is -0: a tie gives the first operand, as in the interpreter.)
 bool nonnegative_base(const Expr& u) {
     return u.op() == Op::Relu || (u.op() == Op::Max && is_zero(u.arg(0)));
-}
-
-/// +0 or more (or NaN) for every input, by its form: abs, relu, exp, a
-/// constant >= 0, and sums and products of those.
-bool never_negative(const Expr& e) {
-    switch (e.op()) {
-    case Op::Const: return e.value() >= 0;
-    case Op::Abs: case Op::Relu: case Op::Exp: return true;
-    case Op::Add: case Op::Mul: return never_negative(e.arg(0)) && never_negative(e.arg(1));
-    default: return false;
-    }
-}
-
-/// 1 or more (or +inf or NaN) for every input, by its form: a constant >= 1,
-/// a sum of one with something never negative, a product of two, and a
-/// power >= 0 of one (the derivative of softsign: 1 / (abs(x) + 1)^2).
-bool at_least_one(const Expr& e) {
-    switch (e.op()) {
-    case Op::Const: return e.value() >= 1;
-    case Op::Add:
-        return (at_least_one(e.arg(0)) && never_negative(e.arg(1))) ||
-               (never_negative(e.arg(0)) && at_least_one(e.arg(1)));
-    case Op::Mul: return at_least_one(e.arg(0)) && at_least_one(e.arg(1));
-    case Op::Pow: return at_least_one(e.arg(0)) && e.arg(1).is_const() && e.arg(1).value() >= 0;
-    default: return false;
-    }
 }
 
 /// Exactly 0 in many lanes: relu(v), max(v, 0), clamp(v, 0, c), where(c, 0, v)
@@ -1340,11 +1315,13 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Div:
         if (e.arg(1).is_const()) return div_const(arg(0), e.arg(1).value());
         if (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())) return div_uniform(arg(0), arg(1));
-        if (k_.dtype == DType::f32 && lanes_ == 16 && t_.vector_bits == 512 && at_least_one(e.arg(1))) {
-            // a / d for d >= 1 on AVX-512: a reciprocal estimate and one
-            // Newton step, as softsign's own division (within 2 ulp; vdivps
-            // held softsign's backward to 0.72x the hand-written loop on an
-            // Intel Xeon). d = +inf: the Newton step is NaN; a * 0 is a / inf.
+        if (k_.dtype == DType::f32 && lanes_ == 16 && t_.vector_bits == 512 && value_range(e.arg(1)).lo >= 1) {
+            // a / d for d >= 1 for every input (interval analysis: softsign's
+            // derivative 1 / (abs(x) + 1)^2, 1 / (exp(x) + 1)) on AVX-512: a
+            // reciprocal estimate and one Newton step, as softsign's own
+            // division (within 2 ulp; vdivps held softsign's backward to
+            // 0.72x the hand-written loop on an Intel Xeon). d = +inf: the
+            // Newton step is NaN; a * 0 is a / inf.
             Value* a = arg(0);
             Value* d = arg(1);
             Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},

@@ -230,9 +230,9 @@ TEST_CASE("constant divisors and mod(feature, k) lower to multiplies and lane pa
     CHECK(ir("x / 3e38").find("fdiv") != std::string::npos);
 }
 
-TEST_CASE("a / d for d >= 1 by its form: a reciprocal estimate on AVX-512, the interpreter's values", "[jit][div]") {
+TEST_CASE("a / d for d >= 1: a reciprocal estimate on AVX-512, the interpreter's values", "[jit][div]") {
     // softsign's derivative 1 / (abs(x) + 1)^2, and others whose divisor is
-    // at least 1 by its form (at_least_one in jit/codegen.cpp), against the
+    // at least 1 for every input (value_range, in jit/codegen.cpp), against the
     // interpreter with huge, inf and NaN inputs (d = +inf: a / inf = 0).
     for (const char* text : {"x / (abs(x) + 1)^2", "3 / (exp(x) + 1)", "softsign(x)", "x / ((abs(x) + 2) * (relu(x) + 1))"}) {
         INFO("formula " << text);
@@ -250,7 +250,7 @@ TEST_CASE("a / d for d >= 1 by its form: a reciprocal estimate on AVX-512, the i
         INFO(mismatch);
         CHECK(mismatch.empty());
     }
-    // The estimate only where the divisor is >= 1 by its form, only for 16
+    // The estimate only where the divisor is >= 1 for every input, only for 16
     // floats (this host's code: an AVX-512 host has 16 lanes).
     auto ir = [&](const char* text, DType dtype) {
         return Engine::global().emit(KernelSpec{parse_formula(text), {}, dtype}, EmitKind::llvm);
