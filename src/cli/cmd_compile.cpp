@@ -11,7 +11,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -84,10 +87,28 @@ double throughput(std::int64_t n, double min_time, F&& fn) {
     return static_cast<double>(n) * static_cast<double>(calls) / elapsed;
 }
 
+/// 64-byte aligned storage, as PyTorch's CPU allocator aligns tensors: the
+/// JIT's streaming stores need outputs aligned to the vector (a std::vector of
+/// millions of floats is mmap'ed memory plus 16 bytes).
+template <class T>
+struct Aligned64 {
+    using value_type = T;
+    Aligned64() = default;
+    template <class U>
+    Aligned64(const Aligned64<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (void* p = std::aligned_alloc(64, std::max<std::size_t>(64, (n * sizeof(T) + 63) / 64 * 64)))
+            return static_cast<T*>(p);
+        throw std::bad_alloc();
+    }
+    void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+    friend bool operator==(const Aligned64&, const Aligned64&) noexcept { return true; }
+};
+
 template <class T>
 int bench(const BenchOptions& o, const KernelSpec& spec) {
     const std::int64_t rows = o.n / o.cols;
-    std::vector<T> x(static_cast<std::size_t>(o.n)), y(x.size()), dy(x.size()), dx(x.size());
+    std::vector<T, Aligned64<T>> x(static_cast<std::size_t>(o.n)), y(x.size()), dy(x.size()), dx(x.size());
     std::uint64_t state = 0x9e3779b97f4a7c15ULL;
     for (T& v : x) {  // uniform in [-4, 4), a fixed sequence
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
