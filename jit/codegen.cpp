@@ -213,6 +213,9 @@ private:
     std::vector<Value*> eval(std::span<const Expr> roots, const Env& env);
     Value* node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env);
     Value* pow_const(Value* a, double p);
+    /// 1/d for 16 floats on AVX-512 and d >= 1: vrcp14ps and one Newton
+    /// step (within about 1 ulp; NaN for d = +inf).
+    Value* reciprocal_estimate(Value* d);
     Value* div_const(Value* a, double c);
     Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
@@ -1061,6 +1064,13 @@ Value* Emitter::max_nan(Value* a, Value* c) {
     return b_.CreateSelect(b_.CreateFCmpUNO(c, c), c, r);
 }
 
+Value* Emitter::reciprocal_estimate(Value* d) {
+    Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
+                                  {d, llvm::Constant::getNullValue(VT_), b_.getInt16(0xffff)});
+    Value* err = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
+    return b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, err, r});
+}
+
 Value* Emitter::div_const(Value* a, double c) {
     // a / c as a * (1/c), rounded once more than the division: within 1.5
     // ulp of it (exact when c is a power of two), and a multiply instead of
@@ -1324,10 +1334,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
             // Newton step is NaN; a * 0 is a / inf.
             Value* a = arg(0);
             Value* d = arg(1);
-            Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
-                                          {d, llvm::Constant::getNullValue(VT_), b_.getInt16(0xffff)});
-            Value* err = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
-            Value* q = b_.CreateFMul(a, b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, err, r}));
+            Value* q = b_.CreateFMul(a, reciprocal_estimate(d));
             return b_.CreateSelect(b_.CreateFCmpOEQ(d, splat(HUGE_VAL)), b_.CreateFMul(a, splat(0.0)), q);
         }
         return b_.CreateFDiv(arg(0), arg(1));
@@ -1388,10 +1395,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         Value* d = b_.CreateFAdd(splat(1.0), ax);
         Value* q;
         if (f32 && lanes_ == 16 && t_.vector_bits == 512) {
-            Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
-                                          {d, llvm::Constant::getNullValue(VT_), b_.getInt16(0xffff)});
-            Value* err = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
-            q = b_.CreateFMul(x, b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, err, r}));
+            q = b_.CreateFMul(x, reciprocal_estimate(d));
         } else {
             q = b_.CreateFDiv(x, d);
         }
