@@ -213,8 +213,12 @@ private:
     std::vector<Value*> eval(std::span<const Expr> roots, const Env& env);
     Value* node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env);
     Value* pow_const(Value* a, double p);
-    /// 1/d for 16 floats on AVX-512 and d >= 1: vrcp14ps and one Newton
-    /// step (within about 1 ulp; NaN for d = +inf).
+    /// Whether reciprocal_estimate() applies: 16 floats on AVX-512.
+    bool has_reciprocal_estimate() const {
+        return k_.dtype == DType::f32 && lanes_ == 16 && t_.vector_bits == 512;
+    }
+    /// 1/d for d >= 1 where has_reciprocal_estimate(): vrcp14ps and one
+    /// Newton step (within about 1 ulp; NaN for d = +inf).
     Value* reciprocal_estimate(Value* d);
     Value* div_const(Value* a, double c);
     Value* div_uniform(Value* a, Value* b);
@@ -1325,7 +1329,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Div:
         if (e.arg(1).is_const()) return div_const(arg(0), e.arg(1).value());
         if (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())) return div_uniform(arg(0), arg(1));
-        if (k_.dtype == DType::f32 && lanes_ == 16 && t_.vector_bits == 512 && value_range(e.arg(1)).lo >= 1) {
+        if (has_reciprocal_estimate() && value_range(e.arg(1)).lo >= 1) {
             // a / d for d >= 1 for every input (interval analysis: softsign's
             // derivative 1 / (abs(x) + 1)^2, 1 / (exp(x) + 1)) on AVX-512: a
             // reciprocal estimate and one Newton step, as softsign's own
@@ -1394,7 +1398,7 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         Value* big = b_.CreateFCmpOGE(ax, splat(f32 ? 0x1p26 : 0x1p54));
         Value* d = b_.CreateFAdd(splat(1.0), ax);
         Value* q;
-        if (f32 && lanes_ == 16 && t_.vector_bits == 512) {
+        if (has_reciprocal_estimate()) {
             q = b_.CreateFMul(x, reciprocal_estimate(d));
         } else {
             q = b_.CreateFDiv(x, d);
