@@ -34,6 +34,7 @@
 #include <actjit/build.hpp>
 #include <actjit/error.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <functional>
@@ -213,13 +214,23 @@ private:
     std::vector<Value*> eval(std::span<const Expr> roots, const Env& env);
     Value* node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env);
     Value* pow_const(Value* a, double p);
-    /// Whether reciprocal_estimate() applies: 16 floats on AVX-512.
-    bool has_reciprocal_estimate() const {
-        return k_.dtype == DType::f32 && lanes_ == 16 && t_.vector_bits == 512;
+    /// Whether `e` (a Div) is a / d with |d| >= 1 for every input
+    /// (interval analysis) and d neither constant nor uniform (those are a
+    /// multiply by the reciprocal: div_const, div_uniform).
+    bool quotient_candidate(const Expr& e) {
+        if (e.op() != Op::Div || e.arg(1).is_const() || (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())))
+            return false;
+        const Interval d = value_range(e.arg(1));
+        return d.lo >= 1 || d.hi <= -1;
     }
-    /// 1/d for d >= 1 where has_reciprocal_estimate(): vrcp14ps and one
-    /// Newton step (within about 1 ulp; NaN for d = +inf).
-    Value* reciprocal_estimate(Value* d);
+    /// Sets estimate_quotients_ for the function whose loops compute
+    /// `roots`: whether its time per vector is the divider's.
+    void plan_quotients(std::span<const Expr> roots);
+    /// a / d for |d| >= 1: emit_quotient's code where estimate_quotients_,
+    /// else the division (`inf_operands`: d may be infinite).
+    Value* quotient(Value* a, Value* d, bool inf_operands) {
+        return estimate_quotients_ ? emit_quotient(b_, a, d, inf_operands) : b_.CreateFDiv(a, d);
+    }
     Value* div_const(Value* a, double c);
     Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
@@ -277,6 +288,7 @@ private:
     // conditions assumed true or false in the loop version being emitted.
     std::unordered_map<const Node*, bool> uniform_;
     std::unordered_map<const Node*, bool> on_x_;  // depends on x
+    bool estimate_quotients_ = false;  // plan_quotients
     std::unordered_map<const Node*, bool> assumed_;
 
     // Lane compaction (plan_compaction): per compacted pow(u, w), its
@@ -519,6 +531,7 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const
         uniform_.emplace(e.get(), u);
         on_x_.emplace(e.get(), x);
     });
+    plan_quotients(roots);
     // Lane compaction: the body's collect pass packs operands instead.
     const Body chunked = [&](Value* off, Value* mask, const Env& e, Shape shape, Value* col) {
         if (phase_ == Phase::collect) return collect_lanes(off, mask, e);
@@ -782,6 +795,70 @@ void Emitter::emit_backward() {
 }
 
 // ---- expressions -----------------------------------------------------------------
+
+void Emitter::plan_quotients(std::span<const Expr> roots) {
+    // A division by |d| >= 1 is faster as vrcp14 and a Newton step
+    // (emit_quotient) only where the divider bounds the loop. On the Intel
+    // Xeon with AVX-512 (2026-12-02, one thread, 4096 floats) a vdivps of 16
+    // floats took about 3.6 ns, 10-11 cycles (vdivpd of 8 doubles 5.7 ns),
+    // beside the two vector ports, where the estimate takes port slots: 3
+    // per divisor (5 for doubles: two Newton steps) and a multiply per
+    // quotient (+ a compare and a blend for the infinity guard). So a
+    // loop that does little else gains (softsign 1.8x, x / (1 + x*x) 2.1x
+    // forward, 2.7x backward; in f64 2.3-3.5x), one with an exp in it loses
+    // (x / (1 + exp(-x)) forward: the estimate 0.93x), unless it divides
+    // twice by the same d (its backward: the estimate 1.18x). Per function,
+    // from the formula's nodes that depend on x (the rest is hoisted), each
+    // counted once: so every loop shape, tail and lane-compacted variant of
+    // the function divides the same way and gives the same bits.
+    const bool f64 = k_.dtype == DType::f64;
+    const double divide = f64 ? 20 : 10, per_divisor = f64 ? 5 : 3, guard = 2;
+    double ports = static_cast<double>(roots.size() == 1 ? 1 : 4 * roots.size());  // dy * ..., gradient sums
+    double divider = 0, divider_left = 0, estimates = 0;
+    std::unordered_set<const Node*> divisors;
+    for_each_node_postorder(roots, [&](const Expr& e) {
+        if (!on_x_.at(e.get())) return;
+        switch (e.op()) {
+        case Op::Input: case Op::Const: case Op::Param: case Op::Feature: break;
+        case Op::Div:
+            if (quotient_candidate(e)) {
+                divider += divide;
+                estimates += 1 + guard;
+                if (divisors.insert(e.arg(1).get()).second) estimates += per_divisor + 1;
+            } else if (e.arg(1).is_const() || uniform_.at(e.arg(1).get())) {
+                ports += 1;
+            } else {
+                divider += divide;
+                divider_left += divide;
+            }
+            break;
+        case Op::Softsign:
+            ports += 3;
+            divider += divide;
+            estimates += per_divisor + 1;
+            break;
+        case Op::Sqrt: divider += divide; divider_left += divide; break;
+        case Op::Pow: ports += e.arg(1).is_const() && e.arg(1).value() == std::floor(e.arg(1).value()) ? 3 : 40; break;
+        case Op::Min: case Op::Max: case Op::Clamp: case Op::Sign: case Op::Mod: ports += 3; break;
+        default:
+            // Arithmetic, compares, selects: about one instruction; a
+            // transcendental a dozen or more (sigmoid and tanh: a division
+            // too).
+            if (costly(e)) {
+                ports += 16;
+                if (e.op() == Op::Sigmoid || e.op() == Op::Tanh) {
+                    divider += divide;
+                    divider_left += divide;
+                }
+            } else {
+                ports += 1;
+            }
+        }
+    });
+    const double with_divider = std::max(ports / 2, divider);
+    const double with_estimate = std::max((ports + estimates) / 2, divider_left);
+    estimate_quotients_ = estimates > 0 && with_estimate < with_divider;
+}
 
 void Emitter::find_sharing(std::span<const Expr> roots) {
     mish_args_.clear();
@@ -1068,13 +1145,6 @@ Value* Emitter::max_nan(Value* a, Value* c) {
     return b_.CreateSelect(b_.CreateFCmpUNO(c, c), c, r);
 }
 
-Value* Emitter::reciprocal_estimate(Value* d) {
-    Value* r = b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
-                                  {d, llvm::Constant::getNullValue(VT_), b_.getInt16(0xffff)});
-    Value* err = b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {b_.CreateFNeg(d), r, splat(1.0)});
-    return b_.CreateIntrinsic(llvm::Intrinsic::fma, {VT_}, {r, err, r});
-}
-
 Value* Emitter::div_const(Value* a, double c) {
     // a / c as a * (1/c), rounded once more than the division: within 1.5
     // ulp of it (exact when c is a power of two), and a multiply instead of
@@ -1329,17 +1399,14 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Div:
         if (e.arg(1).is_const()) return div_const(arg(0), e.arg(1).value());
         if (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())) return div_uniform(arg(0), arg(1));
-        if (has_reciprocal_estimate() && value_range(e.arg(1)).lo >= 1) {
-            // a / d for d >= 1 for every input (interval analysis: softsign's
-            // derivative 1 / (abs(x) + 1)^2, 1 / (exp(x) + 1)) on AVX-512: a
-            // reciprocal estimate and one Newton step, as softsign's own
-            // division (within 2 ulp; vdivps held softsign's backward to
-            // 0.72x the hand-written loop on an Intel Xeon). d = +inf: the
-            // Newton step is NaN; a * 0 is a / inf.
-            Value* a = arg(0);
-            Value* d = arg(1);
-            Value* q = b_.CreateFMul(a, reciprocal_estimate(d));
-            return b_.CreateSelect(b_.CreateFCmpOEQ(d, splat(HUGE_VAL)), b_.CreateFMul(a, splat(0.0)), q);
+        if (quotient_candidate(e)) {
+            // a / d for |d| >= 1 for every input (interval analysis:
+            // softsign's derivative 1 / (abs(x) + 1)^2, 1 / (exp(x) + 1)):
+            // on AVX-512 a reciprocal estimate and a Newton step, within 2
+            // ulp (vdivps held softsign's backward to 0.72x the hand-written
+            // loop on an Intel Xeon); fdiv elsewhere.
+            // Where the loop's time is the divider's (plan_quotients).
+            return quotient(arg(0), arg(1), /*inf_operands=*/true);
         }
         return b_.CreateFDiv(arg(0), arg(1));
     case Op::Neg: return b_.CreateFNeg(arg(0));
@@ -1386,23 +1453,18 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     }
     case Op::Softsign: {
         // x / (1 + |x|), +-1 from |x| = 2^26 on (where the quotient rounds to
-        // it in f32; 2^54 in f64), +-inf included. With 16 floats on AVX-512
-        // the division is a reciprocal estimate and one Newton step, as the
-        // -ffast-math hand-written loop does: within 2 ulp of the exact
-        // x/(1+|x|), against 1 ulp for the rounded 1 + |x| and a division
-        // (the vector math ulp tests cover softsign); vdivps limited this
-        // kernel to 0.7x the hand-written one.
+        // it in f32; 2^54 in f64), +-inf included. On AVX-512 the division
+        // is a reciprocal estimate and a Newton step, as the -ffast-math
+        // hand-written loop divides (within 2 ulp; vdivps limited this
+        // kernel to 0.7x the hand-written one), where the loop does little
+        // else (plan_quotients).
         Value* x = arg(0);
         Value* ax = intrinsic(llvm::Intrinsic::fabs, x);
         const bool f32 = k_.dtype == DType::f32;
         Value* big = b_.CreateFCmpOGE(ax, splat(f32 ? 0x1p26 : 0x1p54));
         Value* d = b_.CreateFAdd(splat(1.0), ax);
-        Value* q;
-        if (has_reciprocal_estimate()) {
-            q = b_.CreateFMul(x, reciprocal_estimate(d));
-        } else {
-            q = b_.CreateFDiv(x, d);
-        }
+        // |x| >= 2^26 (inf included) takes `one` below.
+        Value* q = quotient(x, d, /*inf_operands=*/false);
         Value* one = b_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, splat(1.0), x);
         return b_.CreateSelect(big, one, q);
     }

@@ -86,6 +86,28 @@ public:
     Value* div(Value* a, Value* x) { return b_.CreateFDiv(a, x); }
     Value* neg(Value* a) { return b_.CreateFNeg(a); }
     Value* fma(Value* a, Value* x, Value* y) { return b_.CreateIntrinsic(llvm::Intrinsic::fma, {t_}, {a, x, y}); }
+
+    /// a / d without the divider where the function is compiled for AVX-512
+    /// and T is whole 512-bit vectors (vdivps and vdivpd are the bottleneck
+    /// of loops that do little else: softsign): r = vrcp14(d) (relative
+    /// error 2^-14), Newton steps r += r (1 - d r) (one for floats, two for
+    /// doubles) and q = a r: within 2 ulp of a / d, as -ffast-math code
+    /// divides, and r is shared by every quotient with the same divisor. (A
+    /// remainder step instead of the Newton step, q = q0 - r (d q0 - a), is
+    /// within 0.6 ulp for the same count, but per quotient, not per divisor:
+    /// softsign's backward 0.9x, x / (1 + x*x)'s 0.6x.) For |d| >= 1 (or
+    /// NaN); `inf_operands`: d may be +-inf, where the Newton step is NaN and
+    /// a * 0 is the quotient (a compare of the estimate with 0 and a blend
+    /// more). fdiv elsewhere.
+    Value* quotient(Value* a, Value* d, bool inf_operands = false) {
+        Value* r0 = rcp14(d);
+        if (r0 == nullptr) return div(a, d);
+        Value* r = r0;
+        for (int step = 0; step < (f64_ ? 2 : 1); ++step) r = fma(r, fma(neg(d), r, c(1.0)), r);
+        Value* q = mul(a, r);
+        // vrcp14(+-inf) = +-0, and no other |d| >= 1 has a zero estimate.
+        return inf_operands ? sel(eq(r0, c(0.0)), mul(a, c(0.0)), q) : q;
+    }
     Value* abs(Value* a) { return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a); }
     Value* copysign(Value* mag, Value* sgn) {
         return b_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, mag, sgn);
@@ -176,7 +198,45 @@ public:
         return join_rare_slow_path(b_, bad_of_fast_args, f, slow, "vmath");
     }
 
+    /// Whether quotient() takes the estimate: T is whole 512-bit vectors and
+    /// the function is compiled for AVX-512.
+    bool has_rcp14() {
+        auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t_);
+        if (vt == nullptr || vt->getNumElements() % (f64_ ? 8 : 16) != 0) return false;
+        llvm::BasicBlock* bb = b_.GetInsertBlock();
+        return bb != nullptr && function_isa(bb->getParent()).avx512f;
+    }
+
 private:
+    /// vrcp14ps / vrcp14pd on each 512-bit part of a T value; nullptr where
+    /// T is not whole 512-bit vectors or the function is not for AVX-512.
+    Value* rcp14(Value* d) {
+        if (!has_rcp14()) return nullptr;
+        auto* vt = llvm::cast<llvm::FixedVectorType>(t_);
+        const unsigned part = f64_ ? 8 : 16;
+        auto* pt = llvm::FixedVectorType::get(vt->getElementType(), part);
+        const auto id = f64_ ? llvm::Intrinsic::x86_avx512_rcp14_pd_512 : llvm::Intrinsic::x86_avx512_rcp14_ps_512;
+        Value* all = f64_ ? b_.getInt8(0xff) : b_.getInt16(0xffff);
+        auto iota = [](unsigned from, unsigned n) {
+            llvm::SmallVector<int, 32> idx;
+            for (unsigned i = 0; i < n; ++i) idx.push_back(static_cast<int>(from + i));
+            return idx;
+        };
+        const unsigned n = vt->getNumElements();
+        std::vector<Value*> parts;
+        for (unsigned k = 0; k < n / part; ++k) {
+            Value* p = n == part ? d : b_.CreateShuffleVector(d, iota(k * part, part));
+            parts.push_back(b_.CreateIntrinsic(id, {}, {p, llvm::Constant::getNullValue(pt), all}));
+        }
+        for (unsigned len = part; parts.size() > 1; len *= 2) {
+            std::vector<Value*> joined;
+            for (std::size_t i = 0; i < parts.size(); i += 2)
+                joined.push_back(b_.CreateShuffleVector(parts[i], parts[i + 1], iota(0, 2 * len)));
+            parts.swap(joined);
+        }
+        return parts[0];
+    }
+
     llvm::IRBuilderBase& b_;
     llvm::Type* t_;
     llvm::Type* it_ = nullptr;
@@ -1059,6 +1119,13 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm:
     llvm::Value* ln = nullptr;
     llvm::Value* p = vmath::pow_f32_(m, a, e, &ln);
     return {p, ln};
+}
+
+llvm::Value* emit_quotient(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* d, bool inf_operands) {
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, a->getType());
+    return m.quotient(a, d, inf_operands);
 }
 
 llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e, bool signed_zero) {

@@ -51,6 +51,13 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, 
 /// and the sign test is left out.
 llvm::Value* emit_pow_zero_base(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e, bool signed_zero = true);
 
+/// a / d where |d| >= 1 in every lane (or NaN), without the divider where
+/// the function is compiled for AVX-512 and the type is whole 512-bit vectors
+/// (vrcp14, Newton steps, a multiply): within 2 ulp of the quotient;
+/// elsewhere fdiv. `inf_operands`: d may be +-inf (a compare and a blend give
+/// a / inf = +-0 there); without, only finite d (or NaN) give the quotient.
+llvm::Value* emit_quotient(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* d, bool inf_operands);
+
 /// `fast` where no lane of `bad` (i1 or a vector of i1) is set, else `slow()`,
 /// emitted in a block of its own that the branch (weighted 1 : 1000) reaches
 /// for such vectors; returns the joining phi, with the builder at the end of
