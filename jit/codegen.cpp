@@ -223,8 +223,9 @@ private:
         const Interval d = value_range(e.arg(1));
         return d.lo >= 1 || d.hi <= -1;
     }
-    /// Sets estimate_quotients_ for the function whose loops compute
-    /// `roots`: whether its time per vector is the divider's.
+    /// Sets quotients_ (the candidates) and estimate_quotients_ for the
+    /// function whose loops compute `roots`: whether its time per vector is
+    /// the divider's.
     void plan_quotients(std::span<const Expr> roots);
     /// a / d for |d| >= 1: emit_quotient's code where estimate_quotients_,
     /// else the division (`inf_operands`: d may be infinite).
@@ -288,7 +289,8 @@ private:
     // conditions assumed true or false in the loop version being emitted.
     std::unordered_map<const Node*, bool> uniform_;
     std::unordered_map<const Node*, bool> on_x_;  // depends on x
-    bool estimate_quotients_ = false;  // plan_quotients
+    std::unordered_set<const Node*> quotients_;  // quotient_candidate nodes (plan_quotients)
+    bool estimate_quotients_ = false;             // plan_quotients
     std::unordered_map<const Node*, bool> assumed_;
 
     // Lane compaction (plan_compaction): per compacted pow(u, w), its
@@ -816,12 +818,15 @@ void Emitter::plan_quotients(std::span<const Expr> roots) {
     double ports = static_cast<double>(roots.size() == 1 ? 1 : 4 * roots.size());  // dy * ..., gradient sums
     double divider = 0, divider_left = 0, estimates = 0;
     std::unordered_set<const Node*> divisors;
+    quotients_.clear();
     for_each_node_postorder(roots, [&](const Expr& e) {
+        const bool candidate = quotient_candidate(e);
+        if (candidate) quotients_.insert(e.get());
         if (!on_x_.at(e.get())) return;
         switch (e.op()) {
         case Op::Input: case Op::Const: case Op::Param: case Op::Feature: break;
         case Op::Div:
-            if (quotient_candidate(e)) {
+            if (candidate) {
                 divider += divide;
                 estimates += 1 + guard;
                 if (divisors.insert(e.arg(1).get()).second) estimates += per_divisor + 1;
@@ -1399,13 +1404,13 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Div:
         if (e.arg(1).is_const()) return div_const(arg(0), e.arg(1).value());
         if (uniform_.at(e.arg(1).get()) && !uniform_.at(e.get())) return div_uniform(arg(0), arg(1));
-        if (quotient_candidate(e)) {
+        if (quotients_.count(e.get()) != 0) {
             // a / d for |d| >= 1 for every input (interval analysis:
             // softsign's derivative 1 / (abs(x) + 1)^2, 1 / (exp(x) + 1)):
-            // on AVX-512 a reciprocal estimate and a Newton step, within 2
-            // ulp (vdivps held softsign's backward to 0.72x the hand-written
-            // loop on an Intel Xeon); fdiv elsewhere.
-            // Where the loop's time is the divider's (plan_quotients).
+            // on AVX-512, where the divider bounds the loop (plan_quotients),
+            // a reciprocal estimate and a Newton step, within 2 ulp (vdivps
+            // held softsign's backward to 0.72x the hand-written loop on an
+            // Intel Xeon); fdiv elsewhere.
             return quotient(arg(0), arg(1), /*inf_operands=*/true);
         }
         return b_.CreateFDiv(arg(0), arg(1));
