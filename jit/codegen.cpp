@@ -223,6 +223,16 @@ private:
         const Interval d = value_range(e.arg(1));
         return d.lo >= 1 || d.hi <= -1;
     }
+    /// Whether the pow `e` (f32) takes emit_pow_bounded: a base >= 0 and
+    /// an exponent within +-kPowBoundedExponent for every input (interval
+    /// analysis), not a constant. Every loop shape, the packed lanes and the
+    /// tails decide alike, so a value has the same bits in each.
+    bool bounded_pow(const Expr& e) {
+        if (k_.dtype != DType::f32 || e.op() != Op::Pow || e.arg(1).is_const()) return false;
+        const Interval u = value_range(e.arg(0));
+        const Interval w = value_range(e.arg(1));
+        return u.lo >= 0 && w.lo >= -kPowBoundedExponent && w.hi <= kPowBoundedExponent;
+    }
     /// Sets quotients_ (the candidates) and estimate_quotients_ for the
     /// function whose loops compute `roots`: whether its time per vector is
     /// the divider's.
@@ -1107,9 +1117,12 @@ void Emitter::emit_packed_pows() {
                                    : b_.CreateAlignedLoad(VT_, at(c.w), llvm::Align(4));
             Value* result = nullptr;
             Value* ln = nullptr;
-            if (c.positive)
+            // Packed lanes have u != 0: the zero base's sign does not matter.
+            if (bounded_pow(c.pow))
+                std::tie(result, ln) = emit_pow_bounded(b_, u, w, c.log != nullptr, /*signed_zero=*/false);
+            if (result == nullptr && c.positive)
                 std::tie(result, ln) = emit_pow_positive(b_, u, w, c.log != nullptr);
-            else if (c.log)
+            else if (result == nullptr && c.log)
                 std::tie(result, ln) = emit_pow_log(b_, u, w);
             if (!ln) c.log = nullptr;  // log(u) is computed where it is used
             if (!result) result = transcendental(Op::Pow, {u, w});
@@ -1422,6 +1435,13 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         if (phase_ == Phase::consume)
             for (std::size_t c = 0; c < compacted_.size(); ++c)
                 if (compacted_[c].pow.get() == e.get()) return unpack_pow(c, arg(0), arg(1));
+        if (bounded_pow(e)) {
+            auto it = pow_logs_.find(e.arg(0).get());
+            const bool with_log = it != pow_logs_.end() && it->second.pow.get() == e.get();
+            auto [p, ln] = emit_pow_bounded(b_, arg(0), arg(1), with_log, !nonnegative_base(e.arg(0)), fast_paths_);
+            if (with_log) it->second.ln = ln;
+            if (p) return p;
+        }
         if (auto it = pow_logs_.find(e.arg(0).get()); it != pow_logs_.end() && it->second.pow.get() == e.get()) {
             auto [p, ln] = emit_pow_log(b_, arg(0), arg(1));
             it->second.ln = ln;

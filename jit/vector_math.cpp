@@ -191,11 +191,16 @@ public:
     /// result of a lane never depends on its neighbours.
     template <class Fast, class Slow>
     Value* unless_any(Value* bad_of_fast_args, Fast fast, Slow slow) {
-        llvm::BasicBlock* from = b_.GetInsertBlock();
-        if (!fast_paths_ || from == nullptr || from->getParent() == nullptr || b_.GetInsertPoint() != from->end())
-            return slow();
+        if (!can_branch()) return slow();
         Value* f = fast();
         return join_rare_slow_path(b_, bad_of_fast_args, f, slow, "vmath");
+    }
+
+    /// Whether unless_any emits a fast path: fast paths are on and the
+    /// builder is at the end of a block of a function.
+    bool can_branch() {
+        llvm::BasicBlock* from = b_.GetInsertBlock();
+        return fast_paths_ && from != nullptr && from->getParent() != nullptr && b_.GetInsertPoint() == from->end();
     }
 
     /// Whether quotient() takes the estimate: T is whole 512-bit vectors and
@@ -715,6 +720,76 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr, bool posi
     return mf.sel(b.CreateOr(mf.eq(a, mf.c(1.0)), mf.eq(bv, mf.c(0.0))), mf.c(1.0), res);
 }
 
+/// pow(a, w) for float lanes where a >= 0 (+-0 included), +inf or NaN, and
+/// |w| <= kPowBoundedExponent for every number w (interval analysis: prepu's
+/// softsign(s) + 1): in float, 16 lanes a zmm, where pow_f32_ converts to
+/// double and works on two halves. With a = m 2^k (k exact, m in
+/// [sqrt(1/2), sqrt(2))), L = log2(m) and t = w k + w L: w k = h + l exactly
+/// (a product and its FMA remainder), n = round(h + w L) and
+/// r = fma(w, L, h - n) + l, where h - n is exact; the bound on |w| keeps
+/// |w| times L's error (a float log, within an ulp of |L| <= 1/2) near
+/// half an ulp of r: within 2 ulp (1 measured; with |w| <= 8 it was 4,
+/// growing with |w|, hence the bound; tests/jit/test_vector_math.cpp).
+/// The fast path (every lane normal, finite and |t| <= 125) gives the exact
+/// path's bits. `ln_a`: log(a), log_'s bits. `signed_zero`: a may be -0
+/// (max(x, 0)), which keeps its sign for odd integer w.
+Value* pow_f32_bounded_(Math& m, Value* a, Value* w, Value** ln_a, bool signed_zero) {
+    struct Core {
+        Value* s;   // ~ w log2(a)
+        Value* res; // 2^t, garbage for unusual lanes of the fast path
+        Value* ln;  // log(a) without the special cases
+    };
+    auto core = [&](bool exact) {
+        const LogParts p = log_parts(m, a, /*normal=*/!exact);
+        Value* L = m.fma(p.l, hi(m, kLog2e), m.mul(p.l, lo(m, kLog2e)));
+        Value* h = m.mul(w, p.e);
+        Value* l = m.fma(w, p.e, m.neg(h));
+        Value* s = m.fma(w, L, h);
+        // Beyond +-200 the result is inf or 0 either way: n stays within
+        // scale()'s two normal powers and r within [-1, 1].
+        Value* sc = exact ? m.clamp(s, -200.0, 200.0) : s;
+        auto [n_f, n_i] = m.round_int(m.add(sc, m.magic()));
+        Value* r = m.add(m.fma(w, L, m.sub(h, n_f)), l);
+        if (exact) r = m.clamp(r, -1.0, 1.0);
+        Value* rl = m.fma(r, hi(m, kLn2), m.mul(r, lo(m, kLn2)));
+        Value* pr = m.add(expm1_poly(m, rl), m.c(1.0));
+        Value* res = exact ? scale(m, pr, n_i) : m.mul(pr, m.pow2i(n_i));
+        Value* ln = ln_a ? m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)) : nullptr;
+        return Core{s, res, ln};
+    };
+    Value* ln_exact = nullptr;
+    auto exact = [&] {
+        Core c = core(true);
+        Value* res = c.res;
+        // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); NaN in
+        // gives NaN, except 1^w and a^0, which are 1.
+        res = m.sel(m.eq(a, m.inf()), m.sel(m.gt(w, m.c(0.0)), m.inf(), m.c(0.0)), res);
+        res = m.sel(m.eq(a, m.c(0.0)), pow_zero_base(m, a, w, signed_zero), res);
+        res = m.sel(m.b().CreateFCmpUNO(a, w), m.add(a, w), res);
+        res = m.sel(m.b().CreateOr(m.eq(a, m.c(1.0)), m.eq(w, m.c(0.0))), m.c(1.0), res);
+        if (ln_a) ln_exact = log_specials(m, a, c.ln);
+        return res;
+    };
+    if (!m.can_branch()) {
+        Value* res = exact();
+        if (ln_a) *ln_a = ln_exact;
+        return res;
+    }
+    // The fast path's s decides which path a vector takes (NaN w included).
+    const Core fast = core(false);
+    llvm::IRBuilderBase& b = m.b();
+    Value* usual = b.CreateAnd(b.CreateAnd(m.ge(a, m.c(m.min_normal())), m.lt(a, m.inf())),
+                               b.CreateFCmpOLE(m.abs(fast.s), m.c(125.0)));
+    auto* phi = llvm::cast<llvm::PHINode>(join_rare_slow_path(b, b.CreateNot(usual), fast.res, exact, "vmath"));
+    if (ln_a) {
+        llvm::PHINode* ln_phi = b.CreatePHI(a->getType(), 2);
+        ln_phi->addIncoming(fast.ln, phi->getIncomingBlock(0));
+        ln_phi->addIncoming(ln_exact, phi->getIncomingBlock(1));
+        *ln_a = ln_phi;
+    }
+    return phi;
+}
+
 // ---- SLEEF ---------------------------------------------------------------------
 
 struct SleefName {
@@ -1106,6 +1181,21 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, 
     if (impl == vmath::Impl::libmvec)
         return {vmath::emit_libmvec_call(b, vmath::libmvec_name(actjit::Op::Pow), {a, e}), nullptr};
     return {emit_vector_math(b, actjit::Op::Pow, {a, e}), nullptr};
+}
+
+std::pair<llvm::Value*, llvm::Value*> emit_pow_bounded(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
+                                                       bool with_log, bool signed_zero, bool fast_paths) {
+    if (!a->getType()->getScalarType()->isFloatTy() ||
+        vmath::choice(actjit::Op::Pow, false, vmath::function_isa(b.GetInsertBlock()->getParent())) !=
+            vmath::Impl::inline_poly)
+        return {nullptr, nullptr};
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+    b.clearFastMathFlags();
+    vmath::Math m(b, a->getType());
+    m.set_fast_paths(fast_paths);
+    llvm::Value* ln = nullptr;
+    llvm::Value* p = vmath::pow_f32_bounded_(m, a, e, with_log ? &ln : nullptr, signed_zero);
+    return {p, ln};
 }
 
 std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e) {

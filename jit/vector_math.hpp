@@ -45,6 +45,17 @@ std::pair<llvm::Value*, llvm::Value*> emit_pow_log(llvm::IRBuilderBase& b, llvm:
 std::pair<llvm::Value*, llvm::Value*> emit_pow_positive(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
                                                         bool with_log);
 
+/// The largest |e| emit_pow_bounded is for.
+inline constexpr double kPowBoundedExponent = 2.0;
+
+/// pow(a, e) for f32 where a >= 0 (+0; -0 too with `signed_zero`), +inf or
+/// NaN, and |e| <= kPowBoundedExponent or NaN, in every lane (interval
+/// analysis: relu(x)^(softsign(s) + 1)): computed in float, where the general
+/// pow converts to double; within 2 ulp. With `with_log`, log(a) too (the
+/// inline log's bits). Nullptrs where pow is not inline code (f32 on AVX2).
+std::pair<llvm::Value*, llvm::Value*> emit_pow_bounded(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
+                                                       bool with_log, bool signed_zero, bool fast_paths = true);
+
 /// C's pow(+-0, e) (+inf for e < 0, +-0 for e > 0, 1 for e = 0, NaN for NaN;
 /// the sign of a = -0 for an odd integer e): the value of pow(a, e) in every
 /// lane where a is +-0. Without `signed_zero` a is +0 there (a relu base),
