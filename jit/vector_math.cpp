@@ -720,6 +720,84 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr, bool posi
     return mf.sel(b.CreateOr(mf.eq(a, mf.c(1.0)), mf.eq(bv, mf.c(0.0))), mf.c(1.0), res);
 }
 
+struct BoundedPow {
+    Value* s;    // ~ w log2(a): which path a vector takes
+    Value* res;  // a^w; garbage in the fast path's unusual lanes
+    Value* ln;   // log(a) (without the special cases in the fast path), or null
+};
+
+/// The bounded pow's arithmetic; `exact`: subnormal bases, the clamps and
+/// two scalings, and the special cases.
+BoundedPow pow_bounded_core(Math& m, Value* a, Value* w, bool exact, bool with_log, bool signed_zero) {
+    const LogParts p = log_parts(m, a, /*normal=*/!exact);
+    Value* L = m.fma(p.l, hi(m, kLog2e), m.mul(p.l, lo(m, kLog2e)));
+    Value* h = m.mul(w, p.e);
+    Value* l = m.fma(w, p.e, m.neg(h));
+    Value* s = m.fma(w, L, h);
+    // Beyond +-200 the result is inf or 0 either way: n stays within
+    // scale()'s two normal powers and r within [-1, 1].
+    Value* sc = exact ? m.clamp(s, -200.0, 200.0) : s;
+    auto [n_f, n_i] = m.round_int(m.add(sc, m.magic()));
+    Value* r = m.add(m.fma(w, L, m.sub(h, n_f)), l);
+    if (exact) r = m.clamp(r, -1.0, 1.0);
+    Value* rl = m.fma(r, hi(m, kLn2), m.mul(r, lo(m, kLn2)));
+    Value* pr = m.add(expm1_poly(m, rl), m.c(1.0));
+    Value* res = exact ? scale(m, pr, n_i) : m.mul(pr, m.pow2i(n_i));
+    Value* ln = with_log ? m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)) : nullptr;
+    if (exact) {
+        // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); NaN in
+        // gives NaN, except 1^w and a^0, which are 1.
+        res = m.sel(m.eq(a, m.inf()), m.sel(m.gt(w, m.c(0.0)), m.inf(), m.c(0.0)), res);
+        res = m.sel(m.eq(a, m.c(0.0)), pow_zero_base(m, a, w, signed_zero), res);
+        res = m.sel(m.b().CreateFCmpUNO(a, w), m.add(a, w), res);
+        res = m.sel(m.b().CreateOr(m.eq(a, m.c(1.0)), m.eq(w, m.c(0.0))), m.c(1.0), res);
+        if (ln) ln = log_specials(m, a, ln);
+    }
+    return {s, res, ln};
+}
+
+/// The exact bounded pow as a call of one internal function per module and
+/// variant (`actjit.powb...`), with preserve_all: the callee saves the
+/// registers it uses, so the caller's hot loop keeps its vectors in
+/// registers (as `actjit.pow`, docs/JIT.md). prepu has two rare sites per
+/// kernel (two loop shapes); inline, each was a second copy of the pow.
+std::pair<Value*, Value*> call_pow_bounded_exact(Math& m, Value* a, Value* w, bool with_log, bool signed_zero) {
+    llvm::IRBuilderBase& b = m.b();
+    llvm::Function* caller = b.GetInsertBlock()->getParent();
+    llvm::Module* mod = caller->getParent();
+    llvm::Type* t = a->getType();
+    const auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t);
+    const std::string name = std::string("actjit.powb") + (with_log ? ".log" : "") + (signed_zero ? ".sz" : "") +
+                             ".v" + std::to_string(vt ? vt->getNumElements() : 1);
+    llvm::Type* rt = with_log ? static_cast<llvm::Type*>(llvm::StructType::get(t, t)) : t;
+    llvm::Function* f = mod->getFunction(name);
+    if (f == nullptr) {
+        f = llvm::Function::Create(llvm::FunctionType::get(rt, {t, t}, false), llvm::Function::InternalLinkage, name,
+                                   mod);
+        // The caller's target attributes (and its dso_local, which
+        // setLinkage makes right again).
+        f->copyAttributesFrom(caller);
+        f->setLinkage(llvm::Function::InternalLinkage);
+        f->setCallingConv(llvm::CallingConv::PreserveAll);
+        f->addFnAttr(llvm::Attribute::NoInline);
+        f->addFnAttr(llvm::Attribute::Cold);
+        llvm::IRBuilder<> fb(llvm::BasicBlock::Create(b.getContext(), "entry", f));
+        Math fm(fb, t);
+        fm.set_fast_paths(false);
+        const BoundedPow e = pow_bounded_core(fm, f->getArg(0), f->getArg(1), true, with_log, signed_zero);
+        if (with_log) {
+            Value* agg = fb.CreateInsertValue(llvm::PoisonValue::get(rt), e.res, 0);
+            fb.CreateRet(fb.CreateInsertValue(agg, e.ln, 1));
+        } else {
+            fb.CreateRet(e.res);
+        }
+    }
+    llvm::CallInst* call = b.CreateCall(f, {a, w});
+    call->setCallingConv(llvm::CallingConv::PreserveAll);
+    if (!with_log) return {call, nullptr};
+    return {b.CreateExtractValue(call, 0), b.CreateExtractValue(call, 1)};
+}
+
 /// pow(a, w) for float lanes where a >= 0 (+-0 included), +inf or NaN, and
 /// |w| <= kPowBoundedExponent for every number w (interval analysis: prepu's
 /// softsign(s) + 1): in float, 16 lanes a zmm, where pow_f32_ converts to
@@ -731,55 +809,27 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr, bool posi
 /// half an ulp of r: within 2 ulp (1 measured; with |w| <= 8 it was 4,
 /// growing with |w|, hence the bound; tests/jit/test_vector_math.cpp).
 /// The fast path (every lane normal, finite and |t| <= 125) gives the exact
-/// path's bits. `ln_a`: log(a), log_'s bits. `signed_zero`: a may be -0
-/// (max(x, 0)), which keeps its sign for odd integer w.
+/// path's bits; the exact path is a call (call_pow_bounded_exact) or, where
+/// the builder cannot branch (masked tails), inline. `ln_a`: log(a), log_'s
+/// bits. `signed_zero`: a may be -0 (max(x, 0)), which keeps its sign for
+/// odd integer w.
 Value* pow_f32_bounded_(Math& m, Value* a, Value* w, Value** ln_a, bool signed_zero) {
-    struct Core {
-        Value* s;   // ~ w log2(a)
-        Value* res; // 2^t, garbage for unusual lanes of the fast path
-        Value* ln;  // log(a) without the special cases
-    };
-    auto core = [&](bool exact) {
-        const LogParts p = log_parts(m, a, /*normal=*/!exact);
-        Value* L = m.fma(p.l, hi(m, kLog2e), m.mul(p.l, lo(m, kLog2e)));
-        Value* h = m.mul(w, p.e);
-        Value* l = m.fma(w, p.e, m.neg(h));
-        Value* s = m.fma(w, L, h);
-        // Beyond +-200 the result is inf or 0 either way: n stays within
-        // scale()'s two normal powers and r within [-1, 1].
-        Value* sc = exact ? m.clamp(s, -200.0, 200.0) : s;
-        auto [n_f, n_i] = m.round_int(m.add(sc, m.magic()));
-        Value* r = m.add(m.fma(w, L, m.sub(h, n_f)), l);
-        if (exact) r = m.clamp(r, -1.0, 1.0);
-        Value* rl = m.fma(r, hi(m, kLn2), m.mul(r, lo(m, kLn2)));
-        Value* pr = m.add(expm1_poly(m, rl), m.c(1.0));
-        Value* res = exact ? scale(m, pr, n_i) : m.mul(pr, m.pow2i(n_i));
-        Value* ln = ln_a ? m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)) : nullptr;
-        return Core{s, res, ln};
-    };
-    Value* ln_exact = nullptr;
-    auto exact = [&] {
-        Core c = core(true);
-        Value* res = c.res;
-        // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); NaN in
-        // gives NaN, except 1^w and a^0, which are 1.
-        res = m.sel(m.eq(a, m.inf()), m.sel(m.gt(w, m.c(0.0)), m.inf(), m.c(0.0)), res);
-        res = m.sel(m.eq(a, m.c(0.0)), pow_zero_base(m, a, w, signed_zero), res);
-        res = m.sel(m.b().CreateFCmpUNO(a, w), m.add(a, w), res);
-        res = m.sel(m.b().CreateOr(m.eq(a, m.c(1.0)), m.eq(w, m.c(0.0))), m.c(1.0), res);
-        if (ln_a) ln_exact = log_specials(m, a, c.ln);
-        return res;
-    };
     if (!m.can_branch()) {
-        Value* res = exact();
-        if (ln_a) *ln_a = ln_exact;
-        return res;
+        const BoundedPow e = pow_bounded_core(m, a, w, true, ln_a != nullptr, signed_zero);
+        if (ln_a) *ln_a = e.ln;
+        return e.res;
     }
     // The fast path's s decides which path a vector takes (NaN w included).
-    const Core fast = core(false);
+    const BoundedPow fast = pow_bounded_core(m, a, w, false, ln_a != nullptr, signed_zero);
     llvm::IRBuilderBase& b = m.b();
     Value* usual = b.CreateAnd(b.CreateAnd(m.ge(a, m.c(m.min_normal())), m.lt(a, m.inf())),
                                b.CreateFCmpOLE(m.abs(fast.s), m.c(125.0)));
+    Value* ln_exact = nullptr;
+    auto exact = [&] {
+        auto [res, ln] = call_pow_bounded_exact(m, a, w, ln_a != nullptr, signed_zero);
+        ln_exact = ln;
+        return res;
+    };
     auto* phi = llvm::cast<llvm::PHINode>(join_rare_slow_path(b, b.CreateNot(usual), fast.res, exact, "vmath"));
     if (ln_a) {
         llvm::PHINode* ln_phi = b.CreatePHI(a->getType(), 2);
