@@ -1119,7 +1119,8 @@ void Emitter::emit_packed_pows() {
             Value* ln = nullptr;
             // Packed lanes have u != 0: the zero base's sign does not matter.
             if (bounded_pow(c.pow))
-                std::tie(result, ln) = emit_pow_bounded(b_, u, w, c.log != nullptr, /*signed_zero=*/false);
+                std::tie(result, ln) = emit_pow_bounded(b_, u, w, c.log != nullptr, /*signed_zero=*/false,
+                                                         /*zero_lanes=*/false);
             if (result == nullptr && c.positive)
                 std::tie(result, ln) = emit_pow_positive(b_, u, w, c.log != nullptr);
             else if (result == nullptr && c.log)
@@ -1438,7 +1439,8 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
         if (bounded_pow(e)) {
             auto it = pow_logs_.find(e.arg(0).get());
             const bool with_log = it != pow_logs_.end() && it->second.pow.get() == e.get();
-            auto [p, ln] = emit_pow_bounded(b_, arg(0), arg(1), with_log, !nonnegative_base(e.arg(0)), fast_paths_);
+            auto [p, ln] = emit_pow_bounded(b_, arg(0), arg(1), with_log, !nonnegative_base(e.arg(0)),
+                                          /*zero_lanes=*/true, fast_paths_);
             if (with_log) it->second.ln = ln;
             if (p) return p;
         }

@@ -52,9 +52,12 @@ inline constexpr double kPowBoundedExponent = 2.0;
 /// NaN, and |e| <= kPowBoundedExponent or NaN, in every lane (interval
 /// analysis: relu(x)^(softsign(s) + 1)): computed in float, where the general
 /// pow converts to double; within 2 ulp. With `with_log`, log(a) too (the
-/// inline log's bits). Nullptrs where pow is not inline code (f32 on AVX2).
+/// inline log's bits). `zero_lanes`: lanes with a = +-0 matter (false for
+/// packed lanes, which have none). Nullptrs where pow is not inline code (f32
+/// on AVX2).
 std::pair<llvm::Value*, llvm::Value*> emit_pow_bounded(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* e,
-                                                       bool with_log, bool signed_zero, bool fast_paths = true);
+                                                       bool with_log, bool signed_zero, bool zero_lanes,
+                                                       bool fast_paths = true);
 
 /// C's pow(+-0, e) (+inf for e < 0, +-0 for e > 0, 1 for e = 0, NaN for NaN;
 /// the sign of a = -0 for an odd integer e): the value of pow(a, e) in every
