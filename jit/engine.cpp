@@ -26,6 +26,7 @@
 #include "compact.hpp"
 #include "llvm.hpp"
 #include "lower.hpp"
+#include "staging.hpp"
 #include "vector_math.hpp"
 
 #include <fmt/format.h>
@@ -275,7 +276,8 @@ public:
     using Bwd = void (*)(const void*, const void*, void*, std::int64_t, std::int64_t, const void* const*,
                          double* const*, std::uint64_t);
 
-    JitKernel(std::shared_ptr<EngineCore> core, llvm::orc::JITDylib* jd) : core_(std::move(core)), jd_(jd) {}
+    JitKernel(std::shared_ptr<EngineCore> core, llvm::orc::JITDylib* jd, StoreLayout layout)
+        : core_(std::move(core)), jd_(jd), layout_(layout) {}
     ~JitKernel() override {
         if (jd_) llvm::consumeError(core_->jit->getExecutionSession().removeJITDylib(*jd_));
     }
@@ -284,18 +286,39 @@ public:
         bwd_ = bwd;
     }
 
+    // A streaming call whose output the code's own non-temporal stores
+    // cannot reach (a misaligned output, as std::vector's 16-byte alignment
+    // gives; rows that do not start on a vector) writes the block into this
+    // thread's staging buffer and streams it out (staging.hpp): the same
+    // values, loops and sums, and 1.4-1.6x the plain stores' speed for
+    // memory-bound kernels (docs/JIT.md).
     void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
                  bool streaming) const override {
+        if (streaming && !streams_in_place(layout_, y, cols, layout_.forward_columns))
+            if (void* tmp = staging_buffer(bytes(rows, cols))) {
+                fwd_(x, tmp, rows, cols, params, 0);
+                return stream_copy(y, tmp, bytes(rows, cols));
+            }
         fwd_(x, y, rows, cols, params, streaming ? jit::kStreamFlag : 0);
     }
     void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
                   const void* const* params, double* const* grads, bool streaming) const override {
+        if (streaming && !streams_in_place(layout_, dx, cols, layout_.backward_columns))
+            if (void* tmp = staging_buffer(bytes(rows, cols))) {
+                bwd_(x, dy, tmp, rows, cols, params, grads, 0);
+                return stream_copy(dx, tmp, bytes(rows, cols));
+            }
         bwd_(x, dy, dx, rows, cols, params, grads, streaming ? jit::kStreamFlag : 0);
     }
 
 private:
+    std::size_t bytes(std::int64_t rows, std::int64_t cols) const {
+        return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * layout_.elem;
+    }
+
     std::shared_ptr<EngineCore> core_;
     llvm::orc::JITDylib* jd_;
+    StoreLayout layout_;
     Fwd fwd_ = nullptr;
     Bwd bwd_ = nullptr;
 };
@@ -459,7 +482,20 @@ ImplPtr Engine::Impl::build(const KernelSpec& spec, const jit::Target& target, b
     if (!jd_or) throw Error("jit: creating a JITDylib: " + jit::to_message(jd_or.takeError()));
     llvm::orc::JITDylib& jd = *jd_or;
     jd.addToLinkOrder(J.getMainJITDylib());
-    auto impl = std::make_shared<jit::JitKernel>(core, &jd);  // removes jd if anything below throws
+    jit::StoreLayout layout;
+    layout.elem = spec.dtype == DType::f32 ? 4 : 8;
+    layout.vector_bytes = static_cast<std::size_t>(t.codegen.lanes) * layout.elem;
+    {
+        const Expr fwd_roots[] = {k.f};
+        layout.forward_columns = jit::needs_columns(k, fwd_roots);
+        std::vector<Expr> bwd_roots{k.dfdx};
+        for (const auto& g : k.grads) {
+            bwd_roots.push_back(g.expr);
+            layout.backward_columns |= g.per_feature;
+        }
+        layout.backward_columns |= jit::needs_columns(k, bwd_roots);
+    }
+    auto impl = std::make_shared<jit::JitKernel>(core, &jd, layout);  // removes jd if anything below throws
 
     // Forward and backward are two modules, each with its own context and
     // disk cache entry, so that they compile on two threads at once: LLVM's
