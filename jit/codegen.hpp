@@ -23,6 +23,11 @@ inline constexpr const char* kBackwardName = "actjit_bwd";
 /// Bit of the kernels' last argument (`flags`): write the output with
 /// non-temporal stores where it is aligned (KernelImpl's `streaming`).
 inline constexpr std::uint64_t kStreamFlag = 1;
+/// flags bit 1: the inputs come from memory (a call whose output is at least
+/// the streaming threshold): prefetch x (and dy) ahead of the loads.
+inline constexpr std::uint64_t kPrefetchFlag = 2;
+/// How far ahead of a full vector's load the prefetch reads.
+inline constexpr std::int64_t kPrefetchBytes = 4096;
 
 struct CodegenTarget {
     std::string triple;

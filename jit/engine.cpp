@@ -296,19 +296,19 @@ public:
                  bool streaming) const override {
         if (streaming && !streams_in_place(layout_, y, cols, layout_.forward_columns))
             if (void* tmp = staging_buffer(bytes(rows, cols))) {
-                fwd_(x, tmp, rows, cols, params, 0);
+                fwd_(x, tmp, rows, cols, params, jit::kPrefetchFlag);
                 return stream_copy(y, tmp, bytes(rows, cols));
             }
-        fwd_(x, y, rows, cols, params, streaming ? jit::kStreamFlag : 0);
+        fwd_(x, y, rows, cols, params, streaming ? jit::kStreamFlag | jit::kPrefetchFlag : 0);
     }
     void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
                   const void* const* params, double* const* grads, bool streaming) const override {
         if (streaming && !streams_in_place(layout_, dx, cols, layout_.backward_columns))
             if (void* tmp = staging_buffer(bytes(rows, cols))) {
-                bwd_(x, dy, tmp, rows, cols, params, grads, 0);
+                bwd_(x, dy, tmp, rows, cols, params, grads, jit::kPrefetchFlag);
                 return stream_copy(dx, tmp, bytes(rows, cols));
             }
-        bwd_(x, dy, dx, rows, cols, params, grads, streaming ? jit::kStreamFlag : 0);
+        bwd_(x, dy, dx, rows, cols, params, grads, streaming ? jit::kStreamFlag | jit::kPrefetchFlag : 0);
     }
 
 private:

@@ -106,3 +106,15 @@ TEST_CASE("staged streaming outputs are the plain outputs' bits, gradients too",
     }
     set_streaming_threshold(saved);
 }
+
+TEST_CASE("loops with a transcendental prefetch their inputs in calls that read from memory", "[jit][stream]") {
+    auto ir = [](const char* formula, DType dtype = DType::f32) {
+        return Engine::global().emit(KernelSpec::fixed(parse_formula(formula), dtype), EmitKind::llvm);
+    };
+    auto prefetches = [](const std::string& code) { return code.find("@llvm.prefetch") != std::string::npos; };
+    CHECK(prefetches(ir("x * sigmoid(x)")));
+    CHECK(prefetches(ir("log1p(exp(x))", DType::f64)));
+    CHECK(prefetches(Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm)));
+    CHECK_FALSE(prefetches(ir("relu(x)")));            // keeps pace with the hardware prefetcher
+    CHECK_FALSE(prefetches(ir("x / (1 + abs(x))")));  // softsign
+}
