@@ -290,7 +290,7 @@ public:
     // cannot reach (a misaligned output, as std::vector's 16-byte alignment
     // gives; rows that do not start on a vector) writes the block into this
     // thread's staging buffer and streams it out (staging.hpp): the same
-    // values, loops and sums, and 1.4-1.6x the plain stores' speed for
+    // values, loops and sums, and 1.26-1.42x the plain stores' speed for
     // memory-bound kernels (docs/JIT.md).
     void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
                  bool streaming) const override {
