@@ -240,7 +240,7 @@ private:
     }
     /// Sets quotients_ (the candidates) and estimate_quotients_ for the
     /// function whose loops compute `roots`: whether its time per vector is
-    /// the divider's.
+    /// the divider's; and prefetch_inputs_, from the same count.
     void plan_quotients(std::span<const Expr> roots);
     /// a / d for |d| >= 1: emit_quotient's code where estimate_quotients_,
     /// else the division (`inf_operands`: d may be infinite).
