@@ -1355,15 +1355,7 @@ Value* Emitter::rare_pow(Value* u, Value* w) {
     // block runs) instead of the caller spilling its live vectors around the
     // call, which slowed the hot loop when this was a plain call (docs/JIT.md).
     if (!rare_pow_fn_) {
-        auto* fty = llvm::FunctionType::get(VT_, {VT_, VT_}, false);
-        rare_pow_fn_ = llvm::Function::Create(fty, llvm::Function::InternalLinkage, "actjit.pow", m_);
-        // The kernel's target attributes; copying them also copies its
-        // dso_local (false), which setLinkage makes right again.
-        rare_pow_fn_->copyAttributesFrom(fn_);
-        rare_pow_fn_->setLinkage(llvm::Function::InternalLinkage);
-        rare_pow_fn_->setCallingConv(llvm::CallingConv::PreserveAll);
-        rare_pow_fn_->addFnAttr(llvm::Attribute::NoInline);
-        rare_pow_fn_->addFnAttr(llvm::Attribute::Cold);
+        rare_pow_fn_ = make_rare_function(fn_, llvm::FunctionType::get(VT_, {VT_, VT_}, false), "actjit.pow");
         const auto saved_ip = b_.saveIP();
         llvm::Function* saved_fn = fn_;
         llvm::BasicBlock* saved_entry = entry_;

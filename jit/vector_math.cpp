@@ -772,15 +772,7 @@ std::pair<Value*, Value*> call_pow_bounded_exact(Math& m, Value* a, Value* w, bo
     llvm::Type* rt = with_log ? static_cast<llvm::Type*>(llvm::StructType::get(t, t)) : t;
     llvm::Function* f = mod->getFunction(name);
     if (f == nullptr) {
-        f = llvm::Function::Create(llvm::FunctionType::get(rt, {t, t}, false), llvm::Function::InternalLinkage, name,
-                                   mod);
-        // The caller's target attributes (and its dso_local, which
-        // setLinkage makes right again).
-        f->copyAttributesFrom(caller);
-        f->setLinkage(llvm::Function::InternalLinkage);
-        f->setCallingConv(llvm::CallingConv::PreserveAll);
-        f->addFnAttr(llvm::Attribute::NoInline);
-        f->addFnAttr(llvm::Attribute::Cold);
+        f = make_rare_function(caller, llvm::FunctionType::get(rt, {t, t}, false), name.c_str());
         llvm::IRBuilder<> fb(llvm::BasicBlock::Create(b.getContext(), "entry", f));
         Math fm(fb, t);
         fm.set_fast_paths(false);
@@ -1211,6 +1203,18 @@ llvm::Value* join_rare_slow_path(llvm::IRBuilderBase& b, llvm::Value* bad, llvm:
     phi->addIncoming(fast, from);
     phi->addIncoming(sv, slow_end);
     return phi;
+}
+
+llvm::Function* make_rare_function(llvm::Function* caller, llvm::FunctionType* type, const char* name) {
+    auto* f = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, caller->getParent());
+    // The caller's target attributes; copying them also copies its
+    // dso_local (false), which setLinkage makes right again.
+    f->copyAttributesFrom(caller);
+    f->setLinkage(llvm::Function::InternalLinkage);
+    f->setCallingConv(llvm::CallingConv::PreserveAll);
+    f->addFnAttr(llvm::Attribute::NoInline);
+    f->addFnAttr(llvm::Attribute::Cold);
+    return f;
 }
 
 std::pair<llvm::Value*, llvm::Value*> emit_exp_expm1(llvm::IRBuilderBase& b, llvm::Value* x, bool fast_paths) {

@@ -80,6 +80,13 @@ llvm::Value* emit_quotient(llvm::IRBuilderBase& b, llvm::Value* a, llvm::Value* 
 llvm::Value* join_rare_slow_path(llvm::IRBuilderBase& b, llvm::Value* bad, llvm::Value* fast,
                                  llvm::function_ref<llvm::Value*()> slow, const char* name);
 
+/// A new internal function of `caller`'s module for code that runs rarely,
+/// called from a block join_rare_slow_path made: the caller's target
+/// attributes, preserve_all (the callee saves the registers it uses, so the
+/// caller's hot loop keeps its vectors in registers across the call), never
+/// inlined, cold. Calls of it must set the same calling convention.
+llvm::Function* make_rare_function(llvm::Function* caller, llvm::FunctionType* type, const char* name);
+
 /// Make every external symbol the emitted code may call resolvable in `jit`
 /// (e.g. load libmvec/libsleef or define absolute symbols). Called once per
 /// LLJIT.
