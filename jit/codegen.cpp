@@ -729,8 +729,8 @@ void Emitter::emit_forward() {
     Value* params = f->getArg(4);
     begin_kernel(params, f->getArg(5));
 
-    const Expr roots[] = {k_.f};
-    emit_loops(rows, cols, needs_columns(k_, roots), roots, [&](Value* off, Value* mask, const Env& env0, Shape, Value*) {
+    const std::vector<Expr> roots = forward_roots(k_);
+    emit_loops(rows, cols, forward_needs_columns(k_), roots, [&](Value* off, Value* mask, const Env& env0, Shape, Value*) {
         Env env = env0;
         env.x = load(x, off, mask, VT_, elem_align_);
         prefetch_ahead(x, off, mask);
@@ -760,21 +760,18 @@ void Emitter::emit_backward() {
     const llvm::Align dalign(8);
     std::vector<Value*> grad_ptrs;
     std::vector<llvm::AllocaInst*> acc(k_.grads.size(), nullptr);
-    bool per_feature_grads = false;
     for (std::size_t g = 0; g < k_.grads.size(); ++g) {
         grad_ptrs.push_back(b_.CreateAlignedLoad(ptr_, b_.CreateConstGEP1_64(ptr_, grads, g), llvm::Align(8)));
         acc[g] = entry_alloca(VD_, "acc");
         b_.CreateStore(llvm::Constant::getNullValue(VD_), acc[g]);
         if (k_.grads[g].per_feature) {
-            per_feature_grads = true;
             // The sums are overwritten, not added to.
             b_.CreateMemSet(grad_ptrs[g], b_.getInt8(0), b_.CreateMul(cols, llvm::ConstantInt::get(i64_, 8)), dalign);
         }
     }
 
-    std::vector<Expr> roots{k_.dfdx};
-    for (const auto& g : k_.grads) roots.push_back(g.expr);
-    const bool columns = per_feature_grads || needs_columns(k_, roots);
+    const std::vector<Expr> roots = backward_roots(k_);
+    const bool columns = backward_needs_columns(k_);
 
     Value* zero_d = llvm::Constant::getNullValue(VD_);
     emit_loops(rows, cols, columns, roots, [&](Value* off, Value* mask, const Env& env0, Shape shape, Value* col) {

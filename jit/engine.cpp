@@ -485,16 +485,8 @@ ImplPtr Engine::Impl::build(const KernelSpec& spec, const jit::Target& target, b
     jit::StoreLayout layout;
     layout.elem = spec.dtype == DType::f32 ? 4 : 8;
     layout.vector_bytes = static_cast<std::size_t>(t.codegen.lanes) * layout.elem;
-    {
-        const Expr fwd_roots[] = {k.f};
-        layout.forward_columns = jit::needs_columns(k, fwd_roots);
-        std::vector<Expr> bwd_roots{k.dfdx};
-        for (const auto& g : k.grads) {
-            bwd_roots.push_back(g.expr);
-            layout.backward_columns |= g.per_feature;
-        }
-        layout.backward_columns |= jit::needs_columns(k, bwd_roots);
-    }
+    layout.forward_columns = jit::forward_needs_columns(k);
+    layout.backward_columns = jit::backward_needs_columns(k);
     auto impl = std::make_shared<jit::JitKernel>(core, &jd, layout);  // removes jd if anything below throws
 
     // Forward and backward are two modules, each with its own context and

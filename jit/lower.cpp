@@ -65,4 +65,20 @@ bool needs_columns(const LoweredKernel& k, std::span<const Expr> roots) {
     return needs;
 }
 
+std::vector<Expr> forward_roots(const LoweredKernel& k) { return {k.f}; }
+
+std::vector<Expr> backward_roots(const LoweredKernel& k) {
+    std::vector<Expr> roots{k.dfdx};
+    for (const auto& g : k.grads) roots.push_back(g.expr);
+    return roots;
+}
+
+bool forward_needs_columns(const LoweredKernel& k) { return needs_columns(k, forward_roots(k)); }
+
+bool backward_needs_columns(const LoweredKernel& k) {
+    for (const auto& g : k.grads)
+        if (g.per_feature) return true;
+    return needs_columns(k, backward_roots(k));
+}
+
 }  // namespace actjit::jit

@@ -40,4 +40,13 @@ LoweredKernel lower(const KernelSpec& spec);
 /// per-feature parameter)?
 bool needs_columns(const LoweredKernel& k, std::span<const Expr> roots);
 
+/// The roots each pass computes: {f}, and {dfdx, each gradient's expression}.
+std::vector<Expr> forward_roots(const LoweredKernel& k);
+std::vector<Expr> backward_roots(const LoweredKernel& k);
+
+/// Whether a pass's loops depend on the column (its rows and tiled shapes;
+/// else one flat loop): the backward also when a gradient is per feature.
+bool forward_needs_columns(const LoweredKernel& k);
+bool backward_needs_columns(const LoweredKernel& k);
+
 }  // namespace actjit::jit
