@@ -64,7 +64,8 @@ public:
     /// x, y: rows*cols elements of the spec's dtype. params: one pointer per
     /// runtime parameter (cols values, or 1 for Shared). `streaming`: the
     /// whole output is larger than streaming_threshold(), so the backend may
-    /// write it around the caches (a hint; results are the same either way).
+    /// write it around the caches and prefetch its inputs (a hint; results
+    /// are the same either way).
     virtual void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
                          bool streaming) const = 0;
     /// grads: one double array per trainable parameter (cols values, or 1 for
