@@ -263,6 +263,15 @@ constexpr Split kLog10e{0.4342944920063019, -1.0103050052231683e-08, 0.434294481
 Value* hi(Math& m, const Split& s) { return m.c(m.f64() ? s.hi64 : s.hi32); }
 Value* lo(Math& m, const Split& s) { return m.c(m.f64() ? s.lo64 : s.lo32); }
 
+/// A second value joined where join_rare_slow_path (or unless_any) joined
+/// `phi`: `fast` from its fast block, `slow` from its slow one.
+llvm::PHINode* phi_beside(llvm::IRBuilderBase& b, llvm::PHINode* phi, Value* fast, Value* slow) {
+    llvm::PHINode* p = b.CreatePHI(fast->getType(), 2);
+    p->addIncoming(fast, phi->getIncomingBlock(0));
+    p->addIncoming(slow, phi->getIncomingBlock(1));
+    return p;
+}
+
 // ---- exp family --------------------------------------------------------------
 
 /// Range reduction x = n ln2 + r, |r| <= ln2/2 (exact first step with FMA).
@@ -424,10 +433,7 @@ std::pair<Value*, Value*> exp_expm1_(Math& m, Value* x) {
     Value* e_joined = m.unless_any(bad, fast, slow);
     if (e == nullptr) return {e_joined, slow_em1};  // no branch: the exact pair
     auto* phi = llvm::cast<llvm::PHINode>(e_joined);
-    llvm::PHINode* em1_phi = m.b().CreatePHI(x->getType(), 2);
-    em1_phi->addIncoming(em1, phi->getIncomingBlock(0));
-    em1_phi->addIncoming(slow_em1, phi->getIncomingBlock(1));
-    return {e_joined, em1_phi};
+    return {e_joined, phi_beside(m.b(), phi, em1, slow_em1)};
 }
 
 // ---- log family --------------------------------------------------------------
@@ -496,8 +502,11 @@ Value* log_like(Math& m, Value* x, Finish finish) {
                         [&] { return log_specials(m, x, finish(log_parts(m, x))); });
 }
 
+/// log(x) = e ln2 + log(1 + f) from log_parts (ln2 split in two).
+Value* log_from_parts(Math& m, const LogParts& p) { return m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)); }
+
 Value* log_(Math& m, Value* x) {
-    return log_like(m, x, [&](const LogParts& p) { return m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)); });
+    return log_like(m, x, [&](const LogParts& p) { return log_from_parts(m, p); });
 }
 
 Value* log2_(Math& m, Value* x) {
@@ -640,6 +649,13 @@ Value* erf_(Math& m, Value* x) {
 
 // ---- pow ----------------------------------------------------------------------
 
+/// pow's last rules on `res`: NaN in gives NaN, except 1^b and a^0, which
+/// are 1.
+Value* pow_nan_and_one(Math& m, Value* a, Value* b, Value* res) {
+    res = m.sel(m.b().CreateFCmpUNO(a, b), m.add(a, b), res);
+    return m.sel(m.b().CreateOr(m.eq(a, m.c(1.0)), m.eq(b, m.c(0.0))), m.c(1.0), res);
+}
+
 /// b is an odd integer (b/2 has fraction 1/2; exact: b/2 is exact for every
 /// integer b, and infinities and NaN give false).
 Value* is_odd_int(Math& m, Value* b) {
@@ -716,8 +732,7 @@ Value* pow_f32_(Math& mf, Value* a, Value* bv, Value** ln_a = nullptr, bool posi
         Value* neg_finite = b.CreateAnd(mf.lt(a, mf.c(0.0)), mf.gt(a, mf.ninf()));
         res = mf.sel(b.CreateAnd(neg_finite, b.CreateFCmpUNE(bv, mf.floor(bv))), mf.nan(), res);
     }
-    res = mf.sel(b.CreateFCmpUNO(a, bv), mf.add(a, bv), res);
-    return mf.sel(b.CreateOr(mf.eq(a, mf.c(1.0)), mf.eq(bv, mf.c(0.0))), mf.c(1.0), res);
+    return pow_nan_and_one(mf, a, bv, res);
 }
 
 struct BoundedPow {
@@ -743,14 +758,13 @@ BoundedPow pow_bounded_core(Math& m, Value* a, Value* w, bool exact, bool with_l
     Value* rl = m.fma(r, hi(m, kLn2), m.mul(r, lo(m, kLn2)));
     Value* pr = m.add(expm1_poly(m, rl), m.c(1.0));
     Value* res = exact ? scale(m, pr, n_i) : m.mul(pr, m.pow2i(n_i));
-    Value* ln = with_log ? m.fma(p.e, hi(m, kLn2), m.fma(p.e, lo(m, kLn2), p.l)) : nullptr;
+    Value* ln = with_log ? log_from_parts(m, p) : nullptr;
     if (exact) {
-        // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); NaN in
-        // gives NaN, except 1^w and a^0, which are 1.
+        // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); then NaN
+        // and the ones.
         res = m.sel(m.eq(a, m.inf()), m.sel(m.gt(w, m.c(0.0)), m.inf(), m.c(0.0)), res);
         res = m.sel(m.eq(a, m.c(0.0)), pow_zero_base(m, a, w, signed_zero), res);
-        res = m.sel(m.b().CreateFCmpUNO(a, w), m.add(a, w), res);
-        res = m.sel(m.b().CreateOr(m.eq(a, m.c(1.0)), m.eq(w, m.c(0.0))), m.c(1.0), res);
+        res = pow_nan_and_one(m, a, w, res);
         if (ln) ln = log_specials(m, a, ln);
     }
     return {s, res, ln};
@@ -833,12 +847,7 @@ Value* pow_f32_bounded_(Math& m, Value* a, Value* w, Value** ln_a, bool signed_z
         return res;
     };
     auto* phi = llvm::cast<llvm::PHINode>(join_rare_slow_path(b, b.CreateNot(usual), fast.res, exact, "vmath"));
-    if (ln_a) {
-        llvm::PHINode* ln_phi = b.CreatePHI(a->getType(), 2);
-        ln_phi->addIncoming(fast.ln, phi->getIncomingBlock(0));
-        ln_phi->addIncoming(ln_exact, phi->getIncomingBlock(1));
-        *ln_a = ln_phi;
-    }
+    if (ln_a) *ln_a = phi_beside(b, phi, fast.ln, ln_exact);
     return phi;
 }
 
