@@ -16,7 +16,7 @@ bool streams_in_place(const StoreLayout& l, const void* out, std::int64_t cols, 
     if (reinterpret_cast<std::uintptr_t>(out) % v != 0) return false;
     if (!columns || cols <= 0) return true;
     const auto lanes = static_cast<std::int64_t>(v / l.elem);
-    const bool tiled = cols <= lanes && lanes % cols == 0;
+    const bool tiled = cols <= lanes && lanes % cols == 0;  // emit_loop_shapes' test (jit/codegen.cpp)
     return tiled || (static_cast<std::size_t>(cols) * l.elem) % v == 0;
 }
 
