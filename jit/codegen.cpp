@@ -210,7 +210,10 @@ private:
     /// The pows over the packed operands of one chunk.
     void emit_packed_pows();
     /// Phase::consume: the compacted pow's value (and its log) in lane order.
-    Value* unpack_pow(std::size_t index, Value* u, Value* w);
+    Value* unpack_pow(std::size_t index, Value* u, Value* w, const Env& env);
+    /// pow(+-0, w) for the lanes of a pow whose base is zero: the hoisted
+    /// value where plan_hoisting made one (zero_pow_of_), else computed.
+    Value* zero_base_pow(const Expr& w, Value* u, Value* wv, bool signed_zero, const Env& env);
 
     // ---- expressions ----
     /// What shares work in `roots` (mish's exp, exp/expm1, pow(u, w + 1)
@@ -251,7 +254,11 @@ private:
     Value* div_uniform(Value* a, Value* b);
     Value* exp_clamped(const Expr& u, Value* uv);
     /// `positive`: u is relu(v) or max(0, v), so +0 or more, or NaN (never -0).
-    Value* pow_shifted(Value* u, Value* t, Value* w1, bool positive);
+    /// `w`: the range of t's exponent (interval analysis); `zero`: the
+    /// result for zero bases (zero_base_pow).
+    Value* pow_shifted(Value* u, Value* t, Value* w1, Value* zero, bool positive, const Interval& w);
+    /// 2^k for pow_shifted's base test where |w| is bounded, else 0.
+    double shifted_base_bound(const Interval& w) const;
     Value* transcendental(Op op, llvm::ArrayRef<Value*> args);
     /// pow(u, w) for a rare block: a call to one function per module
     /// (`actjit.pow`, preserve_all: the caller keeps every register), so that
@@ -330,6 +337,10 @@ private:
     // environment has a hoist_index) instead of visiting below them.
     std::vector<std::pair<Expr, llvm::AllocaInst*>> hoisted_;
     std::unordered_map<const Node*, llvm::AllocaInst*> hoist_buffer_;
+    // Per-feature exponents w of pows whose zero-base lanes take C's
+    // pow(+0, w) (the compacted pows, u^(w+1) made from u^w): w -> the node
+    // pow(0, w), hoisted like the others (six instructions a vector less).
+    std::unordered_map<const Node*, Expr> zero_pow_of_;
     bool load_hoisted_ = false;
     Phase phase_ = Phase::plain;
     Value* lane_mask_ = nullptr;      // live lanes of the vector being emitted (null: all)
@@ -587,6 +598,7 @@ void Emitter::emit_loops(Value* rows, Value* cols, bool columns, std::span<const
         compacted_.clear();
         hoisted_.clear();
         hoist_buffer_.clear();
+        zero_pow_of_.clear();
     });
     assumed_.clear();
     loop_env_ = nullptr;
@@ -1032,6 +1044,7 @@ Env Emitter::column_env(const Env& env, Value* c, Value* mask) {
 void Emitter::plan_hoisting(std::span<const Expr> roots) {
     hoisted_.clear();
     hoist_buffer_.clear();
+    zero_pow_of_.clear();
     // Column-only: depends on the column (feature or a per-feature
     // parameter), not on x. Hoisted: a column-only node that an x-dependent
     // node uses (or a root) and that is costly to compute or has a costly
@@ -1054,13 +1067,39 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
         if (hoist(r)) wanted.insert(r.get());
     // Room for a chunk's columns and one vector read past its end.
     auto* buf_ty = llvm::ArrayType::get(T_, kCompactUnits / units() + static_cast<std::uint64_t>(lanes_));
-    visit_needed(roots, [&](const Expr& e) {
-        if (!wanted.count(e.get())) return;
+    auto add = [&](const Expr& e) {
         llvm::AllocaInst* buf = entry_alloca(buf_ty, "hoisted");
         buf->setAlignment(llvm::Align(32));
         hoisted_.emplace_back(e, buf);
         hoist_buffer_.emplace(e.get(), buf);
+    };
+    visit_needed(roots, [&](const Expr& e) {
+        if (wanted.count(e.get())) add(e);
     });
+    // pow(+0, w) for the zero lanes of the pows that have them (unpack_pow,
+    // pow_shifted) where w is per feature: after the nodes above, so that
+    // the order is the same in every process.
+    find_sharing(roots);
+    auto zero_lanes = [&](const Expr& w) {
+        if (!column_only(w) || zero_pow_of_.count(w.get())) return;
+        const Expr z = make(Op::Pow, {constant(0.0), w});
+        zero_pow_of_.emplace(w.get(), z);
+        add(z);
+    };
+    visit_needed(roots, [&](const Expr& e) {
+        if (e.op() != Op::Pow || e.arg(1).is_const() || !nonnegative_base(e.arg(0))) return;
+        const bool compacted = std::any_of(compacted_.begin(), compacted_.end(),
+                                           [&](const Compacted& c) { return c.pow.get() == e.get(); });
+        if (compacted || pow_shift_.count(e.get())) zero_lanes(e.arg(1));
+    });
+}
+
+Value* Emitter::zero_base_pow(const Expr& w, Value* u, Value* wv, bool signed_zero, const Env& env) {
+    if (!signed_zero && env.hoist_index)
+        if (auto it = zero_pow_of_.find(w.get()); it != zero_pow_of_.end())
+            return b_.CreateAlignedLoad(VT_, b_.CreateGEP(T_, hoist_buffer_.at(it->second.get()), env.hoist_index),
+                                        elem_align_);
+    return emit_pow_zero_base(b_, u, wv, signed_zero);
 }
 
 void Emitter::compute_hoisted(Value* c0, Value* c1, const Env& env) {
@@ -1160,14 +1199,14 @@ void Emitter::emit_packed_pows() {
     }
 }
 
-Value* Emitter::unpack_pow(std::size_t index, Value* u, Value* w) {
+Value* Emitter::unpack_pow(std::size_t index, Value* u, Value* w, const Env& env) {
     const Compacted& c = compacted_[index];
     Value* active = b_.CreateFCmpUNE(u, splat(0.0));
     if (lane_mask_) active = b_.CreateAnd(active, lane_mask_);
     const LaneSelection sel = select_lanes(b_, active, VT_);
     Value* pos = b_.CreateLoad(i64_, c.count);
     Value* result =
-        b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), emit_pow_zero_base(b_, u, w, !c.nonnegative));
+        b_.CreateSelect(active, expand_load(b_, VT_, sel, c.result, pos), zero_base_pow(c.pow.arg(1), u, w, !c.nonnegative, env));
     if (c.log) {
         // log(+-0) = -inf in the lanes that were not packed.
         Value* ln = b_.CreateSelect(active, expand_load(b_, VT_, sel, c.log, pos), splat(-HUGE_VAL));
@@ -1206,7 +1245,14 @@ Value* Emitter::div_const(Value* a, double c) {
     return b_.CreateFDiv(a, splat(c));
 }
 
-Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
+double Emitter::shifted_base_bound(const Interval& w) const {
+    const double big = std::max(std::fabs(w.lo), std::fabs(w.hi));
+    if (!(big <= 8)) return 0;  // unbounded or wide: the general test
+    const int e = k_.dtype == DType::f32 ? 125 : 1021;
+    return std::ldexp(1.0, static_cast<int>(std::floor(e / std::max(big, 1.0))));
+}
+
+Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, Value* zero, bool positive, const Interval& w) {
     // u^(w+1) = u * u^w (t = u^w), within 1.5 ulp of u^(w+1) for exact
     // w + 1, where that holds: t is not infinite, not below the normal
     // range when |u| > 1 (the product would magnify its lost bits), and w
@@ -1219,16 +1265,30 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, bool positive) {
     // -0 and NaN only where t is: cheaper tests.
     Value* inf = splat(HUGE_VAL);
     Value* zero_base = b_.CreateFCmpOEQ(u, splat(0.0));
-    Value* at = intrinsic(llvm::Intrinsic::fabs, t);
-    Value* bad = b_.CreateFCmpOEQ(at, inf);
-    Value* w1_int = positive ? b_.CreateFCmpOEQ(w1, splat(0.0))
-                             : b_.CreateFCmpOEQ(w1, intrinsic(llvm::Intrinsic::floor, w1));
-    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpUNO(t, t), w1_int));
-    bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal())),
-                                        b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
-    bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
-    bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
-    Value* fast = b_.CreateSelect(zero_base, emit_pow_zero_base(b_, u, w1, !positive), b_.CreateFMul(u, t));
+    Value* bad = nullptr;
+    const double bound = positive ? shifted_base_bound(w) : 0;
+    if (bound > 0) {
+        // |w| <= W for every number w (prepu's softsign(s): W = 1), and a
+        // base 2^-k <= u <= 2^k with k = E / W makes 2^-E <= t <= 2^E, E
+        // two below the largest exponent: t is normal and finite, which is
+        // all the general test below asks. A NaN w makes t NaN (1 for u = 1)
+        // and so the product, as pow(u, NaN); a NaN u makes both NaN, and
+        // NaN^0 = 1 is the select below. Two compares on u instead of eleven
+        // on t, u and w + 1; a nonzero base out of that range takes pow.
+        Value* tiny = b_.CreateAnd(b_.CreateFCmpOLT(u, splat(1.0 / bound)), b_.CreateNot(zero_base));
+        bad = b_.CreateOr(tiny, b_.CreateFCmpOGT(u, splat(bound)));
+    } else {
+        Value* at = intrinsic(llvm::Intrinsic::fabs, t);
+        bad = b_.CreateFCmpOEQ(at, inf);
+        Value* w1_int = positive ? b_.CreateFCmpOEQ(w1, splat(0.0))
+                                 : b_.CreateFCmpOEQ(w1, intrinsic(llvm::Intrinsic::floor, w1));
+        bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpUNO(t, t), w1_int));
+        bad = b_.CreateOr(bad, b_.CreateAnd(b_.CreateFCmpOLT(at, splat(min_normal())),
+                                            b_.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, u), splat(1.0))));
+        bad = b_.CreateOr(bad, b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, w1), inf));
+        bad = b_.CreateAnd(bad, b_.CreateNot(zero_base));
+    }
+    Value* fast = b_.CreateSelect(zero_base, zero, b_.CreateFMul(u, t));
     // u^0 is 1 exactly: u * u^-1 is 1 only to within an ulp, and a formula
     // may test it (a^x - 1 == 0 in the derivative of u^(a^x) at x = 0).
     fast = b_.CreateSelect(b_.CreateFCmpOEQ(w1, splat(0.0)), splat(1.0), fast);
@@ -1450,11 +1510,17 @@ Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*
     case Op::Neg: return b_.CreateFNeg(arg(0));
     case Op::Pow:
         if (e.arg(1).is_const()) return pow_const(arg(0), e.arg(1).value());
-        if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end())
-            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1), nonnegative_base(e.arg(0)));
+        // pow(+-0, w), as plan_hoisting makes for zero lanes: C's rules.
+        if (is_zero(e.arg(0))) return emit_pow_zero_base(b_, arg(0), arg(1));
+        if (auto it = pow_shift_.find(e.get()); it != pow_shift_.end()) {
+            const bool positive = nonnegative_base(e.arg(0));
+            return pow_shifted(arg(0), memo.at(it->second.get()), arg(1),
+                               zero_base_pow(e.arg(1), arg(0), arg(1), !positive, env), positive,
+                               value_range(it->second.arg(1)));
+        }
         if (phase_ == Phase::consume)
             for (std::size_t c = 0; c < compacted_.size(); ++c)
-                if (compacted_[c].pow.get() == e.get()) return unpack_pow(c, arg(0), arg(1));
+                if (compacted_[c].pow.get() == e.get()) return unpack_pow(c, arg(0), arg(1), env);
         if (bounded_pow(e)) {
             auto it = pow_logs_.find(e.arg(0).get());
             const bool with_log = it != pow_logs_.end() && it->second.pow.get() == e.get();

@@ -349,6 +349,56 @@ TEST_CASE("u^(w+1) next to u^w is computed from it, with pow's values", "[jit][p
     CHECK(ir.find("pow.slow") != std::string::npos);  // the backward's shared pow
 }
 
+TEST_CASE("u^(w+1) from u^w tests only the base where |w| is bounded", "[jit][pow]") {
+    // prepu's exponent softsign(s) + 1 is w + 1 with |w| <= 1: relu(x)^(w+1)
+    // is relu(x) * relu(x)^w for bases in [2^-125, 2^125], pow elsewhere
+    // (2^62 for |w| <= 2). Bases at and beside those bounds, subnormal, huge,
+    // inf and NaN, against exponents at the range's ends (softsign(+-1e30) is
+    // +-1), inside it, and NaN, each per feature.
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> xs;
+    for (int k : {62, 125}) {
+        for (float f : {1.0f, 1.5f, 2.0f, 0.75f}) {
+            xs.push_back(std::ldexp(f, k));
+            xs.push_back(std::ldexp(f, -k));
+        }
+    }
+    for (float v : {0.0f, 1e-45f, 1e-39f, 3.4e38f, inf, nan, 1.0f, 0.3f, -2.0f}) xs.push_back(v);
+    const std::vector<float> as = {1e30f, -1e30f, 3.0f, -3.0f, 0.0f, 0.5f, nan};
+    for (const char* text : {"relu(x)^(softsign(a) + 1)", "relu(x)^(2 * softsign(a) + 1)"}) {
+        KernelSpec spec{parse_formula(text), {}, DType::f32};
+        spec.params.push_back({"a", ParamKind::PerFeature, true, 0.0});
+        const Kernel k = compile_jit(spec);
+        for (std::size_t shift = 0; shift < as.size(); ++shift) {
+            std::vector<float> a(xs.size());
+            for (std::size_t i = 0; i < a.size(); ++i) a[i] = as[(i + shift) % as.size()];
+            INFO("formula " << text << ", exponents shifted by " << shift);
+            const KernelData<float> d = listed_data(xs, false, {a});
+            const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+            INFO(mismatch);
+            CHECK(mismatch.empty());
+        }
+    }
+    // The base test's bounds are in prepu's backward: 2^125 and 2^-125.
+    const std::string ir = Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm);
+    CHECK(ir.find("0x47C0000000000000") != std::string::npos);
+    CHECK(ir.find("0x3820000000000000") != std::string::npos);
+    // The zero lanes' pow(+0, w) per feature is hoisted with the exponent:
+    // forward w and pow(+0, w + 1); backward also pow(+0, w) and the
+    // exponent's test, w + 1 == 0.
+    const std::size_t bwd_at = ir.find("define void @actjit_bwd");
+    REQUIRE(bwd_at != std::string::npos);
+    auto buffers = [](std::string_view text) {  // lines "  %hoisted<N> = alloca ..."
+        std::size_t n = 0;
+        for (std::size_t at = text.find("\n  %hoisted"); at != std::string_view::npos;
+             at = text.find("\n  %hoisted", at + 1))
+            n += text.substr(at, text.find('\n', at + 1) - at).find("= alloca") != std::string_view::npos;
+        return n;
+    };
+    CHECK(buffers(std::string_view(ir).substr(0, bwd_at)) == 2);
+    CHECK(buffers(std::string_view(ir).substr(bwd_at)) == 5);
+}
+
 TEST_CASE("u^0 made from u * u^-1 is 1 exactly", "[jit][pow]") {
     // The derivative of clamp(x, 0, 3)^(a^x) has a^x * clamp(x, 0, 3)^(a^x - 1),
     // and a^x is made from a * a^(x - 1) (d/da needs that one): at x = 0 the
