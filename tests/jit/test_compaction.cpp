@@ -181,9 +181,12 @@ TEST_CASE("column hoisting takes costly column-only nodes, and only those", "[ji
     CHECK_FALSE(hoists("x * s * s + x"));        // a multiply is cheaper than a load
     CHECK_FALSE(hoists("where(mod(feature, 2) == 0, relu(x), -relu(-x))"));  // brelu: a lane pattern
     CHECK_FALSE(hoists("x * s"));
+    CHECK(hoists("x / (abs(s) + 1)^2"));           // three operations on s: a load is cheaper
+    CHECK_FALSE(hoists("x * (abs(s) + 1)"));       // two are not
     // Their values: hoisted and not, against the reference (rows of 3, 17,
     // 600 and 1025 columns, so chunks of several rows and pieces of a row).
-    for (const char* text : {"x * exp(s)", "x / sqrt(s * s + 1) + where(softsign(s) > 0.3, x, -x)"}) {
+    for (const char* text :
+         {"x * exp(s)", "x / sqrt(s * s + 1) + where(softsign(s) > 0.3, x, -x)", "x / (abs(s) + 1)^2 - x * s"}) {
         KernelSpec spec{parse_formula(text), {}, DType::f32};
         for (const ParamDecl& p : spec.formula.params) spec.params.push_back({p.name, ParamKind::PerFeature, true, 0.5});
         const Kernel k = compile_jit(spec);
