@@ -60,6 +60,13 @@ KernelData<T> make_data(const KernelSpec& spec, std::int64_t rows, std::int64_t 
     return d;
 }
 
+/// Whether generated IR compacts lanes: with the AVX2 index tables, or with
+/// AVX-512's vcompressps (jit/compact.cpp).
+inline bool compacts_lanes(std::string_view ir) {
+    return ir.find("actjit_lane_compress") != std::string_view::npos ||
+           ir.find("llvm.x86.avx512.mask.compress") != std::string_view::npos;
+}
+
 /// Given inputs as one column (`column`: rows = x.size(), cols = 1) or one
 /// row, dy = 1 everywhere, and one value array per runtime parameter.
 inline KernelData<float> listed_data(std::vector<float> x, bool column, std::vector<std::vector<float>> params = {}) {
