@@ -28,6 +28,9 @@ inline constexpr std::uint64_t kStreamFlag = 1;
 inline constexpr std::uint64_t kPrefetchFlag = 2;
 /// How far ahead of a full vector's load the prefetch reads.
 inline constexpr std::int64_t kPrefetchBytes = 4096;
+/// And the second prefetch of the lane-compacted loops' collect pass, into
+/// L2: their pow passes between the collects read no memory.
+inline constexpr std::int64_t kPrefetchFarBytes = 16384;
 
 struct CodegenTarget {
     std::string triple;

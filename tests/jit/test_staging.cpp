@@ -117,4 +117,11 @@ TEST_CASE("loops with a transcendental prefetch their inputs in calls that read 
     CHECK(prefetches(Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm)));
     CHECK_FALSE(prefetches(ir("relu(x)")));            // keeps pace with the hardware prefetcher
     CHECK_FALSE(prefetches(ir("x / (1 + abs(x))")));  // softsign
+    // Into L1 (locality 3), and in a lane-compacted loop's collect pass
+    // also into L2 (locality 1), further ahead.
+    auto far = [](const std::string& code) { return code.find("i32 0, i32 1, i32 1)") != std::string::npos; };
+    const std::string prepu = Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm);
+    CHECK(prepu.find("i32 0, i32 3, i32 1)") != std::string::npos);
+    CHECK(far(prepu) == test::compacts_lanes(prepu));
+    CHECK_FALSE(far(ir("x * sigmoid(x)")));
 }
