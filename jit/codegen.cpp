@@ -347,6 +347,7 @@ private:
     bool fast_paths_ = true;          // the vector math's fast paths (not in tails run once per call)
     const Env* loop_env_ = nullptr;   // emit_loops' environment (shared parameters)
     Value* x_arg_ = nullptr;          // the kernel's x
+    Value* dy_arg_ = nullptr;         // and dy (the backward's)
 
     llvm::Function* fn_ = nullptr;
     llvm::BasicBlock* entry_ = nullptr;
@@ -743,6 +744,7 @@ void Emitter::emit_forward() {
     auto* f = begin_function(kForwardName, {ptr_, ptr_, i64_, i64_, ptr_, i64_});
     Value* x = f->getArg(0);
     x_arg_ = x;
+    dy_arg_ = nullptr;
     Value* y = f->getArg(1);
     Value* rows = f->getArg(2);
     Value* cols = f->getArg(3);
@@ -770,6 +772,7 @@ void Emitter::emit_backward() {
     Value* x = f->getArg(0);
     x_arg_ = x;
     Value* dy = f->getArg(1);
+    dy_arg_ = dy;
     Value* dx = f->getArg(2);
     Value* rows = f->getArg(3);
     Value* cols = f->getArg(4);
@@ -1170,6 +1173,9 @@ void Emitter::collect_lanes(Value* off, Value* mask, const Env& env) {
     Env e = env;
     e.x = load(x_arg_, off, mask, VT_, elem_align_);
     prefetch_ahead(x_arg_, off, mask);
+    // dy is read in the consume pass, which prefetches nothing: ahead of it
+    // here (prepu backward at n = 16M 1.05x).
+    if (dy_arg_) prefetch_ahead(dy_arg_, off, mask);
     std::vector<Expr> operands;
     for (const Compacted& c : compacted_) {
         operands.push_back(c.pow.arg(0));

@@ -123,5 +123,15 @@ TEST_CASE("loops with a transcendental prefetch their inputs in calls that read 
     const std::string prepu = Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm);
     CHECK(prepu.find("i32 0, i32 3, i32 1)") != std::string::npos);
     CHECK(far(prepu) == test::compacts_lanes(prepu));
+    // The compacted backward's collect pass prefetches dy too (its consume
+    // pass reads it): two pairs of prefetches in each collect loop.
+    if (test::compacts_lanes(prepu)) {
+        const std::string bwd = prepu.substr(prepu.find("define void @actjit_bwd"));
+        std::size_t n = 0;
+        for (std::size_t at = bwd.find("call void @llvm.prefetch"); at != std::string::npos;
+             at = bwd.find("call void @llvm.prefetch", at + 1))
+            ++n;
+        CHECK(n == 8);  // x and dy, into L1 and L2, in the rows and tiled shapes' collect loops
+    }
     CHECK_FALSE(far(ir("x * sigmoid(x)")));
 }
