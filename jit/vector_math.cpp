@@ -32,6 +32,7 @@
 #include <actjit/detail/poly_tables.hpp>
 
 #include <array>
+#include <functional>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -203,25 +204,38 @@ public:
         return fast_paths_ && from != nullptr && from->getParent() != nullptr && b_.GetInsertPoint() == from->end();
     }
 
-    /// Whether quotient() takes the estimate: T is whole 512-bit vectors and
-    /// the function is compiled for AVX-512.
-    bool has_rcp14() {
+    /// Whether T is whole 512-bit vectors and the function is compiled for
+    /// AVX-512: quotient() takes the estimate, ldexp() vscalefps.
+    bool has_avx512_parts() {
         auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t_);
         if (vt == nullptr || vt->getNumElements() % (f64_ ? 8 : 16) != 0) return false;
         llvm::BasicBlock* bb = b_.GetInsertBlock();
         return bb != nullptr && function_isa(bb->getParent()).avx512f;
     }
+    bool has_rcp14() { return has_avx512_parts(); }
+
+    /// p * 2^n for integer n (n_f: n as T, n_i: as integers) where the
+    /// product is correctly rounded once: with AVX-512, vscalefps /
+    /// vscalefpd (one instruction, every n: the same bits as the multiply by
+    /// a normal 2^n, and as scale()'s two exact-then-rounded products); else
+    /// p * pow2i(n_i), for -bias < n <= bias.
+    Value* ldexp(Value* p, Value* n_f, Value* n_i) {
+        if (!has_avx512_parts()) return mul(p, pow2i(n_i));
+        const auto id = f64_ ? llvm::Intrinsic::x86_avx512_mask_scalef_pd_512
+                             : llvm::Intrinsic::x86_avx512_mask_scalef_ps_512;
+        Value* all = f64_ ? b_.getInt8(0xff) : b_.getInt16(0xffff);
+        return per_512_bits({p, n_f}, [&](llvm::ArrayRef<Value*> a) {
+            // rounding 4: the current direction (MXCSR), as a multiply.
+            return b_.CreateIntrinsic(id, {}, {a[0], a[1], llvm::Constant::getNullValue(a[0]->getType()), all,
+                                              b_.getInt32(4)});
+        });
+    }
 
 private:
-    /// vrcp14ps / vrcp14pd on each 512-bit part of a T value; nullptr where
-    /// T is not whole 512-bit vectors or the function is not for AVX-512.
-    Value* rcp14(Value* d) {
-        if (!has_rcp14()) return nullptr;
+    /// `op` on each 512-bit part of T values (has_avx512_parts), joined.
+    Value* per_512_bits(llvm::ArrayRef<Value*> args, const std::function<Value*(llvm::ArrayRef<Value*>)>& op) {
         auto* vt = llvm::cast<llvm::FixedVectorType>(t_);
         const unsigned part = f64_ ? 8 : 16;
-        auto* pt = llvm::FixedVectorType::get(vt->getElementType(), part);
-        const auto id = f64_ ? llvm::Intrinsic::x86_avx512_rcp14_pd_512 : llvm::Intrinsic::x86_avx512_rcp14_ps_512;
-        Value* all = f64_ ? b_.getInt8(0xff) : b_.getInt16(0xffff);
         auto iota = [](unsigned from, unsigned n) {
             llvm::SmallVector<int, 32> idx;
             for (unsigned i = 0; i < n; ++i) idx.push_back(static_cast<int>(from + i));
@@ -230,8 +244,9 @@ private:
         const unsigned n = vt->getNumElements();
         std::vector<Value*> parts;
         for (unsigned k = 0; k < n / part; ++k) {
-            Value* p = n == part ? d : b_.CreateShuffleVector(d, iota(k * part, part));
-            parts.push_back(b_.CreateIntrinsic(id, {}, {p, llvm::Constant::getNullValue(pt), all}));
+            llvm::SmallVector<Value*, 2> a;
+            for (Value* v : args) a.push_back(n == part ? v : b_.CreateShuffleVector(v, iota(k * part, part)));
+            parts.push_back(op(a));
         }
         for (unsigned len = part; parts.size() > 1; len *= 2) {
             std::vector<Value*> joined;
@@ -240,6 +255,17 @@ private:
             parts.swap(joined);
         }
         return parts[0];
+    }
+
+    /// vrcp14ps / vrcp14pd on each 512-bit part of a T value; nullptr where
+    /// T is not whole 512-bit vectors or the function is not for AVX-512.
+    Value* rcp14(Value* d) {
+        if (!has_rcp14()) return nullptr;
+        const auto id = f64_ ? llvm::Intrinsic::x86_avx512_rcp14_pd_512 : llvm::Intrinsic::x86_avx512_rcp14_ps_512;
+        Value* all = f64_ ? b_.getInt8(0xff) : b_.getInt16(0xffff);
+        return per_512_bits({d}, [&](llvm::ArrayRef<Value*> a) {
+            return b_.CreateIntrinsic(id, {}, {a[0], llvm::Constant::getNullValue(a[0]->getType()), all});
+        });
     }
 
     llvm::IRBuilderBase& b_;
@@ -294,8 +320,10 @@ Value* expm1_poly(Math& m, Value* r) {
 }
 
 /// p * 2^n for n in [-(bias + mant + 1), bias + 1]: two exact scalings so
-/// subnormal results round once and 2^(bias+1) overflows to inf.
+/// subnormal results round once and 2^(bias+1) overflows to inf (with
+/// AVX-512 one vscalefps, which rounds once too: the same bits).
 Value* scale(Math& m, Value* p, Value* n_i) {
+    if (m.has_avx512_parts()) return m.ldexp(p, m.itof(n_i), n_i);
     Value* n1 = m.ashr(n_i, 1);
     Value* n2 = m.isub(n_i, n1);
     return m.mul(m.mul(p, m.pow2i(n1)), m.pow2i(n2));
@@ -322,7 +350,7 @@ double exp_fast_limit(const Math& m) { return m.f64() ? 708.0 : 87.0; }
 Value* exp_in_range(Math& m, Value* x) {
     Reduced red = reduce_ln2(m, x);
     Value* p = m.add(expm1_poly(m, red.r), m.c(1.0));
-    return m.mul(p, m.pow2i(red.n_i));
+    return m.ldexp(p, red.n_f, red.n_i);
 }
 
 /// A lane of x outside the fast path's range (NaN is inside).
@@ -344,7 +372,7 @@ Value* exp2_core(Math& m, Value* x, bool exact) {
     Value* f = m.sub(xc, n_f);  // exact, |f| <= 1/2
     Value* r = m.fma(f, hi(m, kLn2), m.mul(f, lo(m, kLn2)));
     Value* p = m.add(expm1_poly(m, r), m.c(1.0));
-    return exact ? scale(m, p, n_i) : m.mul(p, m.pow2i(n_i));
+    return exact ? scale(m, p, n_i) : m.ldexp(p, n_f, n_i);
 }
 
 Value* exp2_(Math& m, Value* x) {
@@ -757,7 +785,7 @@ BoundedPow pow_bounded_core(Math& m, Value* a, Value* w, bool exact, bool with_l
     if (exact) r = m.clamp(r, -1.0, 1.0);
     Value* rl = m.fma(r, hi(m, kLn2), m.mul(r, lo(m, kLn2)));
     Value* pr = m.add(expm1_poly(m, rl), m.c(1.0));
-    Value* res = exact ? scale(m, pr, n_i) : m.mul(pr, m.pow2i(n_i));
+    Value* res = exact ? scale(m, pr, n_i) : m.ldexp(pr, n_f, n_i);
     Value* ln = with_log ? log_from_parts(m, p) : nullptr;
     if (exact) {
         // +inf: inf for w > 0, 0 for w < 0; +-0: C's pow(+-0, w); then NaN
