@@ -200,6 +200,8 @@ private:
     void plan_hoisting(std::span<const Expr> roots);
     /// Their values for columns [c0, c1), into the hoisting buffers.
     void compute_hoisted(Value* c0, Value* c1, const Env& env);
+    /// A hoisted value of the vector's columns (env has a hoist_index).
+    Value* load_hoisted(llvm::AllocaInst* buf, const Env& env);
 
     // ---- lane compaction ----
     /// Which pows of `roots` (as the current loop version needs them) to
@@ -1061,7 +1063,7 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
     // node uses (or a root) and that is costly to compute or has a costly
     // node below it, or that is three or more operations on a per-feature
     // parameter (prepu's (abs(s) + 1)^2: a load instead of three vector
-    // instructions, 1.06-1.12x its backward in cache). Not the feature
+    // instructions, 1.04-1.10x its backward in cache). Not the feature
     // index's arithmetic alone: brelu's mod(feature, 2) == 0 is cheaper
     // than a load.
     std::unordered_set<const Node*> needed, wanted;
@@ -1120,9 +1122,12 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
 Value* Emitter::zero_base_pow(const Expr& w, Value* u, Value* wv, bool signed_zero, const Env& env) {
     if (!signed_zero && env.hoist_index)
         if (auto it = zero_pow_of_.find(w.get()); it != zero_pow_of_.end())
-            return b_.CreateAlignedLoad(VT_, b_.CreateGEP(T_, hoist_buffer_.at(it->second.get()), env.hoist_index),
-                                        elem_align_);
+            return load_hoisted(hoist_buffer_.at(it->second.get()), env);
     return emit_pow_zero_base(b_, u, wv, signed_zero);
+}
+
+Value* Emitter::load_hoisted(llvm::AllocaInst* buf, const Env& env) {
+    return b_.CreateAlignedLoad(VT_, b_.CreateGEP(T_, buf, env.hoist_index), elem_align_);
 }
 
 void Emitter::compute_hoisted(Value* c0, Value* c1, const Env& env) {
@@ -1506,7 +1511,7 @@ Value* Emitter::libm_lanes(Op op, llvm::ArrayRef<Value*> args) {
 Value* Emitter::node(const Expr& e, const std::unordered_map<const Node*, Value*>& memo, const Env& env) {
     if (env.hoist_index)
         if (auto it = hoist_buffer_.find(e.get()); it != hoist_buffer_.end())
-            return b_.CreateAlignedLoad(VT_, b_.CreateGEP(T_, it->second, env.hoist_index), elem_align_);
+            return load_hoisted(it->second, env);
     auto arg = [&](int i) { return memo.at(e.arg(i).get()); };
     switch (e.op()) {
     case Op::Const: return splat(e.value());

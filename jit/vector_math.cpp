@@ -212,7 +212,6 @@ public:
         llvm::BasicBlock* bb = b_.GetInsertBlock();
         return bb != nullptr && function_isa(bb->getParent()).avx512f;
     }
-    bool has_rcp14() { return has_avx512_parts(); }
 
     /// p * 2^n for integer n (n_f: n as T, n_i: as integers) where the
     /// product is correctly rounded once: with AVX-512, vscalefps /
@@ -260,7 +259,7 @@ private:
     /// vrcp14ps / vrcp14pd on each 512-bit part of a T value; nullptr where
     /// T is not whole 512-bit vectors or the function is not for AVX-512.
     Value* rcp14(Value* d) {
-        if (!has_rcp14()) return nullptr;
+        if (!has_avx512_parts()) return nullptr;
         const auto id = f64_ ? llvm::Intrinsic::x86_avx512_rcp14_pd_512 : llvm::Intrinsic::x86_avx512_rcp14_ps_512;
         Value* all = f64_ ? b_.getInt8(0xff) : b_.getInt16(0xffff);
         return per_512_bits({d}, [&](llvm::ArrayRef<Value*> a) {
