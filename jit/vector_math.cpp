@@ -32,9 +32,9 @@
 #include <actjit/detail/poly_tables.hpp>
 
 #include <array>
-#include <functional>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
