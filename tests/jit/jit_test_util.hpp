@@ -69,12 +69,13 @@ inline bool compacts_lanes(std::string_view ir) {
 
 /// Given inputs as one column (`column`: rows = x.size(), cols = 1) or one
 /// row, dy = 1 everywhere, and one value array per runtime parameter.
-inline KernelData<float> listed_data(std::vector<float> x, bool column, std::vector<std::vector<float>> params = {}) {
-    KernelData<float> d;
+template <class T = float>
+KernelData<T> listed_data(std::vector<T> x, bool column, std::vector<std::vector<T>> params = {}) {
+    KernelData<T> d;
     const auto n = static_cast<std::int64_t>(x.size());
     d.rows = column ? n : 1;
     d.cols = column ? 1 : n;
-    d.dy.assign(x.size(), 1.0f);
+    d.dy.assign(x.size(), T(1));
     d.x = std::move(x);
     d.params = std::move(params);
     return d;

@@ -379,6 +379,29 @@ TEST_CASE("u^(w+1) from u^w tests only the base where |w| is bounded", "[jit][po
             CHECK(mismatch.empty());
         }
     }
+    // Doubles: 2^+-1021 for |w| <= 1, 2^+-510 for |w| <= 2.
+    std::vector<double> xd;
+    for (int k : {510, 1021}) {
+        for (double f : {1.0, 1.5, 2.0, 0.75}) {
+            xd.push_back(std::ldexp(f, k));
+            xd.push_back(std::ldexp(f, -k));
+        }
+    }
+    for (double v : {0.0, 5e-324, 1e-310, 1.7e308, double(inf), double(nan), 1.0, 0.3, -2.0}) xd.push_back(v);
+    for (const char* text : {"relu(x)^(softsign(a) + 1)", "relu(x)^(2 * softsign(a) + 1)"}) {
+        KernelSpec spec{parse_formula(text), {}, DType::f64};
+        spec.params.push_back({"a", ParamKind::PerFeature, true, 0.0});
+        const Kernel k = compile_jit(spec);
+        for (std::size_t shift = 0; shift < as.size(); ++shift) {
+            std::vector<double> a(xd.size());
+            for (std::size_t i = 0; i < a.size(); ++i) a[i] = as[(i + shift) % as.size()];
+            INFO("formula " << text << " (f64), exponents shifted by " << shift);
+            const KernelData<double> d = listed_data(xd, false, {a});
+            const std::string mismatch = check_against_reference(k, d, reference(spec, d));
+            INFO(mismatch);
+            CHECK(mismatch.empty());
+        }
+    }
     // The base test's bounds are in prepu's backward: 2^125 and 2^-125.
     const std::string ir = Engine::global().emit(KernelSpec::from_catalog(*find_activation("prepu")), EmitKind::llvm);
     CHECK(ir.find("0x47C0000000000000") != std::string::npos);
