@@ -113,9 +113,15 @@ bool costly(const Expr& e) {
 /// Where a chunked loop is (lane compaction, see for_span).
 enum class Phase { plain, collect, consume };
 
-/// Elements per chunk of a compacted loop, in 32-bit units (512 floats,
-/// 256 doubles: 2 KiB per buffer, which stays in L1).
+/// Elements per chunk of a compacted or column-hoisted loop, in 32-bit
+/// units (512 floats, 256 doubles: 2 KiB per buffer, which stays in L1).
+/// The backward's chunks are half that: its chunk holds x, dy and dx, four
+/// packed buffers (prepu: u, w, the pow and its log) and more column
+/// buffers, and with 256 units prepu's backward at n = 16M ran 1.14-1.16x
+/// (in cache 0.99x, its forward 0.92x: that keeps 512; 1024 was slower for
+/// both).
 constexpr std::uint64_t kCompactUnits = 512;
+constexpr std::uint64_t kCompactUnitsBackward = 256;
 
 class Emitter {
 public:
@@ -145,7 +151,7 @@ private:
     /// for (i = start; i + W <= end; i += W) body(i, null); then one masked
     /// iteration body(i, mask) when elements remain.
     void for_vectors(Value* start, Value* end, const std::function<void(Value*, Value*)>& body);
-    /// for_vectors, or with pows to compact, in chunks of kCompactUnits.
+    /// for_vectors, or with pows to compact, in chunks of chunk_units_.
     void for_span(Value* start, Value* end, const std::function<void(Value*, Value*)>& body);
     /// One chunk of a compacted loop: pass() (its vectors) in Phase::collect,
     /// the packed pows, pass() again in Phase::consume.
@@ -176,7 +182,7 @@ private:
     /// 32-bit units per element (the compaction buffers' unit).
     std::uint64_t units() const { return k_.dtype == DType::f32 ? 1 : 2; }
     /// Elements per chunk of a chunked loop.
-    Value* chunk_elements() { return llvm::ConstantInt::get(i64_, kCompactUnits / units()); }
+    Value* chunk_elements() { return llvm::ConstantInt::get(i64_, chunk_units_ / units()); }
     Value* as_number(Value* mask) { return b_.CreateUIToFP(mask, VT_); }
     // Truth of a condition operand: non-zero and not NaN (as the interpreter).
     Value* truth(Value* v) { return b_.CreateFCmpONE(v, splat(0.0)); }
@@ -350,6 +356,7 @@ private:
     const Env* loop_env_ = nullptr;   // emit_loops' environment (shared parameters)
     Value* x_arg_ = nullptr;          // the kernel's x
     Value* dy_arg_ = nullptr;         // and dy (the backward's)
+    std::uint64_t chunk_units_ = kCompactUnits;  // this function's chunks (kCompactUnitsBackward)
 
     llvm::Function* fn_ = nullptr;
     llvm::BasicBlock* entry_ = nullptr;
@@ -700,7 +707,7 @@ void Emitter::emit_loop_shapes(Value* rows, Value* cols, bool columns, const Env
     if (compacted_.empty() && hoisted_.empty()) {
         for_range(zero, rows, [&](Value* r) { row(r, zero, cols); });
     } else {
-        // Chunks of about kCompactUnits elements: as many whole rows as fit,
+        // Chunks of about chunk_units_ elements: as many whole rows as fit,
         // or pieces of one row when rows are longer; the hoisted nodes are
         // computed for the chunk's columns first (once, for whole rows).
         // (Compacted chunks of one short row measured slower: the packed
@@ -747,6 +754,7 @@ void Emitter::emit_forward() {
     Value* x = f->getArg(0);
     x_arg_ = x;
     dy_arg_ = nullptr;
+    chunk_units_ = kCompactUnits;
     Value* y = f->getArg(1);
     Value* rows = f->getArg(2);
     Value* cols = f->getArg(3);
@@ -775,6 +783,7 @@ void Emitter::emit_backward() {
     x_arg_ = x;
     Value* dy = f->getArg(1);
     dy_arg_ = dy;
+    chunk_units_ = kCompactUnitsBackward;
     Value* dx = f->getArg(2);
     Value* rows = f->getArg(3);
     Value* cols = f->getArg(4);
@@ -1091,7 +1100,7 @@ void Emitter::plan_hoisting(std::span<const Expr> roots) {
     for (const Expr& r : roots)
         if (hoist(r)) wanted.insert(r.get());
     // Room for a chunk's columns and one vector read past its end.
-    auto* buf_ty = llvm::ArrayType::get(T_, kCompactUnits / units() + static_cast<std::uint64_t>(lanes_));
+    auto* buf_ty = llvm::ArrayType::get(T_, chunk_units_ / units() + static_cast<std::uint64_t>(lanes_));
     auto add = [&](const Expr& e) {
         llvm::AllocaInst* buf = entry_alloca(buf_ty, "hoisted");
         buf->setAlignment(llvm::Align(32));
@@ -1148,7 +1157,7 @@ void Emitter::plan_compaction(std::span<const Expr> roots) {
     find_sharing(roots);
     // Room past the chunk's units: compress_store writes 8 units per piece,
     // and the packed pows read and write a whole vector from their start.
-    auto* buf_ty = llvm::ArrayType::get(b_.getFloatTy(), kCompactUnits + units() * static_cast<std::uint64_t>(lanes_) + 8);
+    auto* buf_ty = llvm::ArrayType::get(b_.getFloatTy(), chunk_units_ + units() * static_cast<std::uint64_t>(lanes_) + 8);
     auto buffer = [&](const char* name) {
         llvm::AllocaInst* a = entry_alloca(buf_ty, name);
         a->setAlignment(llvm::Align(32));
