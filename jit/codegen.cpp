@@ -115,13 +115,14 @@ enum class Phase { plain, collect, consume };
 
 /// Elements per chunk of a compacted or column-hoisted loop, in 32-bit
 /// units (512 floats, 256 doubles: 2 KiB per buffer, which stays in L1).
-/// The backward's chunks are half that: its chunk holds x, dy and dx, four
-/// packed buffers (prepu: u, w, the pow and its log) and more column
-/// buffers, and with 256 units prepu's backward at n = 16M ran 1.14-1.16x
-/// (in cache 0.99x, its forward 0.92x: that keeps 512; 1024 was slower for
-/// both).
+/// The backward's are 384: its chunk holds x, dy and dx, four packed
+/// buffers (prepu: u, w, the pow and its log) and more column buffers. On
+/// the Intel Xeon VM prepu's backward at n = 16M, best of 4 alternating
+/// runs against 512: one thread 1.10x with 384 (1.12x with 256), two
+/// threads 0.95x (0.86x with 256); the forward lost 8 % at 16M with 256
+/// and keeps 512; 1024 was slower for both.
 constexpr std::uint64_t kCompactUnits = 512;
-constexpr std::uint64_t kCompactUnitsBackward = 256;
+constexpr std::uint64_t kCompactUnitsBackward = 384;
 
 class Emitter {
 public:
