@@ -1304,7 +1304,6 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, Value* zero, bool pos
     // x, and 0 * 0^w is NaN for w < 0). A vector with any other lane takes
     // pow itself: u^w overflowing for tiny u, say. A positive base is never
     // -0 and NaN only where t is: cheaper tests.
-    Value* inf = splat(HUGE_VAL);
     Value* zero_base = b_.CreateFCmpOEQ(u, splat(0.0));
     Value* bad = nullptr;
     const double bound = positive ? shifted_base_bound(w) : 0;
@@ -1319,6 +1318,7 @@ Value* Emitter::pow_shifted(Value* u, Value* t, Value* w1, Value* zero, bool pos
         Value* tiny = b_.CreateAnd(b_.CreateFCmpOLT(u, splat(1.0 / bound)), b_.CreateNot(zero_base));
         bad = b_.CreateOr(tiny, b_.CreateFCmpOGT(u, splat(bound)));
     } else {
+        Value* inf = splat(HUGE_VAL);
         Value* at = intrinsic(llvm::Intrinsic::fabs, t);
         bad = b_.CreateFCmpOEQ(at, inf);
         Value* w1_int = positive ? b_.CreateFCmpOEQ(w1, splat(0.0))
