@@ -311,6 +311,8 @@ public:
         bwd_(x, dy, dx, rows, cols, params, grads, streaming ? jit::kStreamFlag | jit::kPrefetchFlag : 0);
     }
 
+    Entry entry() const noexcept override { return {fwd_, bwd_}; }
+
 private:
     std::size_t bytes(std::int64_t rows, std::int64_t cols) const {
         return static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * layout_.elem;

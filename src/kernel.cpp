@@ -195,13 +195,51 @@ struct StreamingChoice {
     };
     Pass forward, backward;
 };
+
+/// What a Kernel's copies share: the streaming choices, and what a call on
+/// one block needs to check its arguments and call the backend's Entry
+/// directly, in one cache line (the spec's ParamBindings, with their names,
+/// are lines more).
+struct alignas(64) KernelState {
+    KernelImpl::Entry entry;          // null functions: no direct calls
+    DType dtype = DType::f32;
+    std::uint8_t num_params = 0;      // runtime parameters
+    std::uint8_t num_grads = 0;       // trainable ones
+    std::uint8_t shared_grads = 0;    // of which Shared (1 double each)
+    std::uint8_t grad_per_feature = 0;  // bit k: trainable parameter k is PerFeature (cols doubles)
+    StreamingChoice streaming;
+};
 }  // namespace detail
 
+namespace {
+/// Direct calls take at most this many runtime parameters...
+constexpr std::size_t kDirectParams = 8;
+/// ... and this many doubles of gradient sums (a per-feature parameter of
+/// 256 columns), on the stack.
+constexpr std::int64_t kDirectSlots = 256;
+}  // namespace
+
 Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl)
-    : impl_(std::move(impl)), streaming_(std::make_shared<detail::StreamingChoice>()) {
+    : impl_(std::move(impl)), state_(std::make_shared<detail::KernelState>()) {
     if (!impl_) throw ValueError("kernel has no implementation");
     spec.validate();
     spec_ = std::make_shared<const KernelSpec>(std::move(spec));
+    detail::KernelState& st = *state_;
+    st.dtype = spec_->dtype;
+    std::size_t params = 0, grads = 0;
+    for (const ParamBinding& b : spec_->params) {
+        if (b.kind == ParamKind::Fixed) continue;
+        ++params;
+        if (!b.trainable) continue;
+        if (b.kind == ParamKind::PerFeature && grads < 8) st.grad_per_feature |= std::uint8_t(1u << grads);
+        st.shared_grads += b.kind == ParamKind::Shared;
+        ++grads;
+    }
+    if (params <= kDirectParams) {
+        st.entry = impl_->entry();
+        st.num_params = static_cast<std::uint8_t>(params);
+        st.num_grads = static_cast<std::uint8_t>(grads);
+    }
 }
 
 namespace {
@@ -430,36 +468,108 @@ SmallArray<void*> erase_grads(std::span<T* const> grads) {
 
 }  // namespace
 
-void Kernel::forward(const float* x, float* y, std::int64_t rows, std::int64_t cols, std::span<const float* const> params) const {
+namespace {
+
+/// One block that streams no output and has every argument right: what
+/// arguments_ok and run_forward / run_backward would say, from the state's
+/// one line and the arguments alone (no spec, no virtual call, no
+/// thread-local slots).
+template <class T>
+[[gnu::always_inline]] inline bool direct_shape_ok(const detail::KernelState& st, DType dtype, const void* x,
+                                                   const void* y, std::int64_t rows, std::int64_t cols,
+                                                   std::span<const T* const> params, const void** p) noexcept {
+    if (dtype != st.dtype || params.size() != st.num_params) return false;
+    // Both at most kBlockElements: the product cannot overflow.
+    if (rows <= 0 || cols <= 0 || rows > kBlockElements || cols > kBlockElements || rows * cols > kBlockElements)
+        return false;
+    if (!x || !y) return false;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (!params[i]) return false;
+        p[i] = params[i];
+    }
+    return !is_streaming(rows * cols * static_cast<std::int64_t>(sizeof(T)));
+}
+
+template <class T>
+[[gnu::always_inline]] inline bool forward_direct(const detail::KernelState* st, DType dtype, const T* x, T* y,
+                                                  std::int64_t rows, std::int64_t cols,
+                                                  std::span<const T* const> params) {
+    if (!st || !st->entry.forward) return false;
+    const void* p[kDirectParams];
+    if (!direct_shape_ok(*st, dtype, x, y, rows, cols, params, p)) return false;
+    st->entry.forward(x, y, rows, cols, p, 0);
+    return true;
+}
+
+template <class T>
+[[gnu::always_inline]] inline bool backward_direct(const detail::KernelState* st, DType dtype, const T* x, const T* dy,
+                                                   T* dx, std::int64_t rows, std::int64_t cols,
+                                                   std::span<const T* const> params, std::span<T* const> grads) {
+    if (!st || !st->entry.backward || grads.size() != st->num_grads || !dy) return false;
+    const void* p[kDirectParams];
+    if (!direct_shape_ok(*st, dtype, x, dx, rows, cols, params, p)) return false;
+    if (st->num_grads == 0) {
+        st->entry.backward(x, dy, dx, rows, cols, p, nullptr, 0);
+        return true;
+    }
+    const int per_feature = st->num_grads - st->shared_grads;
+    if (st->shared_grads + per_feature * cols > kDirectSlots) return false;
+    double slots[kDirectSlots];
+    double* g[kDirectParams];
+    std::int64_t width[kDirectParams];
+    for (std::size_t k = 0, at = 0; k < grads.size(); ++k) {
+        if (!grads[k]) return false;
+        width[k] = (st->grad_per_feature >> k) & 1 ? cols : 1;
+        g[k] = slots + at;
+        at += static_cast<std::size_t>(width[k]);
+    }
+    st->entry.backward(x, dy, dx, rows, cols, p, g, 0);
+    for (std::size_t k = 0; k < grads.size(); ++k)
+        for (std::int64_t i = 0; i < width[k]; ++i) grads[k][i] = static_cast<T>(g[k][i]);
+    return true;
+}
+
+}  // namespace
+
+template <class T>
+[[gnu::noinline]] void Kernel::forward_blocks(const T* x, T* y, std::int64_t rows, std::int64_t cols,
+                                              std::span<const T* const> params) const {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
     auto p = erase_params(params);
-    if (!impl_ || !arguments_ok(*spec_, DType::f32, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false))
-        check(DType::f32, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
-    run_forward(*impl_, streaming_->forward, x, y, rows, cols, p.data());
+    if (!impl_ || !arguments_ok(*spec_, dtype, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false))
+        check(dtype, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
+    run_forward(*impl_, state_->streaming.forward, x, y, rows, cols, p.data());
+}
+
+template <class T>
+[[gnu::noinline]] void Kernel::backward_blocks(const T* x, const T* dy, T* dx, std::int64_t rows, std::int64_t cols,
+                                               std::span<const T* const> params, std::span<T* const> grads) const {
+    constexpr DType dtype = sizeof(T) == 4 ? DType::f32 : DType::f64;
+    auto p = erase_params(params);
+    auto g = erase_grads(grads);
+    if (!impl_ || !arguments_ok(*spec_, dtype, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true))
+        check(dtype, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
+    run_backward(*spec_, *impl_, state_->streaming.backward, x, dy, dx, rows, cols, p.data(), grads.data());
+}
+
+void Kernel::forward(const float* x, float* y, std::int64_t rows, std::int64_t cols, std::span<const float* const> params) const {
+    if (!forward_direct(state_.get(), DType::f32, x, y, rows, cols, params)) forward_blocks(x, y, rows, cols, params);
 }
 
 void Kernel::forward(const double* x, double* y, std::int64_t rows, std::int64_t cols, std::span<const double* const> params) const {
-    auto p = erase_params(params);
-    if (!impl_ || !arguments_ok(*spec_, DType::f64, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false))
-        check(DType::f64, x, y, nullptr, rows, cols, params.size(), p.data(), 0, nullptr, false);
-    run_forward(*impl_, streaming_->forward, x, y, rows, cols, p.data());
+    if (!forward_direct(state_.get(), DType::f64, x, y, rows, cols, params)) forward_blocks(x, y, rows, cols, params);
 }
 
 void Kernel::backward(const float* x, const float* dy, float* dx, std::int64_t rows, std::int64_t cols,
                       std::span<const float* const> params, std::span<float* const> grads) const {
-    auto p = erase_params(params);
-    auto g = erase_grads(grads);
-    if (!impl_ || !arguments_ok(*spec_, DType::f32, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true))
-        check(DType::f32, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
-    run_backward(*spec_, *impl_, streaming_->backward, x, dy, dx, rows, cols, p.data(), grads.data());
+    if (!backward_direct(state_.get(), DType::f32, x, dy, dx, rows, cols, params, grads))
+        backward_blocks(x, dy, dx, rows, cols, params, grads);
 }
 
 void Kernel::backward(const double* x, const double* dy, double* dx, std::int64_t rows, std::int64_t cols,
                       std::span<const double* const> params, std::span<double* const> grads) const {
-    auto p = erase_params(params);
-    auto g = erase_grads(grads);
-    if (!impl_ || !arguments_ok(*spec_, DType::f64, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true))
-        check(DType::f64, x, dx, dy, rows, cols, params.size(), p.data(), grads.size(), g.data(), true);
-    run_backward(*spec_, *impl_, streaming_->backward, x, dy, dx, rows, cols, p.data(), grads.data());
+    if (!backward_direct(state_.get(), DType::f64, x, dy, dx, rows, cols, params, grads))
+        backward_blocks(x, dy, dx, rows, cols, params, grads);
 }
 
 void set_num_threads(int n) { detail::pool_set_num_threads(n); }

@@ -72,10 +72,23 @@ public:
     /// Shared): overwrite it with this block's sum over rows of dy * df/dparam.
     virtual void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
                           const void* const* params, double* const* grads, bool streaming) const = 0;
+
+    /// Plain functions that do what forward() and backward() do with
+    /// `streaming` false, called with `flags` 0, or null. Kernel calls them
+    /// directly for tensors of one block, which then touch no more memory
+    /// than the call needs (a 4096-float backward's x, dy and dx fill a
+    /// 48 KiB L1 cache: each line more evicts one of theirs).
+    struct Entry {
+        void (*forward)(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* params,
+                        std::uint64_t flags) = nullptr;
+        void (*backward)(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
+                         const void* const* params, double* const* grads, std::uint64_t flags) = nullptr;
+    };
+    virtual Entry entry() const noexcept { return {}; }
 };
 
 namespace detail {
-struct StreamingChoice;  // src/kernel.cpp
+struct KernelState;  // src/kernel.cpp
 }  // namespace detail
 
 class Kernel {
@@ -104,12 +117,20 @@ public:
                   std::span<const double* const> params = {}, std::span<double* const> grads = {}) const;
 
 private:
+    // Everything but the one-block calls of Entry's functions (src/kernel.cpp).
+    template <class T>
+    void forward_blocks(const T* x, T* y, std::int64_t rows, std::int64_t cols, std::span<const T* const> params) const;
+    template <class T>
+    void backward_blocks(const T* x, const T* dy, T* dx, std::int64_t rows, std::int64_t cols,
+                         std::span<const T* const> params, std::span<T* const> grads) const;
     void check(DType dtype, const void* x, const void* y, const void* dy, std::int64_t rows, std::int64_t cols,
                std::size_t num_params, const void* const* params, std::size_t num_grads, void* const* grads,
                bool is_backward) const;
     std::shared_ptr<const KernelSpec> spec_;
     std::shared_ptr<const KernelImpl> impl_;
-    std::shared_ptr<detail::StreamingChoice> streaming_;  // shared by copies
+    // Shared by copies: the streaming choices and what the one-block calls
+    // need, in one cache line.
+    std::shared_ptr<detail::KernelState> state_;
 };
 
 /// Largest rows*cols a kernel accepts (absurd sizes are a ValueError).

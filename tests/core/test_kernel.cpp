@@ -679,3 +679,165 @@ TEST_CASE("kernels with more parameters than the argument arrays keep on the sta
     CHECK_THROWS_MATCHES(k.forward(x.data(), y.data(), rows, cols, params), ValueError,
                          Catch::Matchers::Message("forward: parameter array for 'a9' is null"));
 }
+
+namespace {
+
+/// y = a * x + b (a per-feature, b shared, both trainable) both through the
+/// virtual functions and through Entry's plain functions, counting which ran.
+struct EntryImpl final : KernelImpl {
+    static inline int entry_calls = 0, virtual_calls = 0;
+    static inline std::uint64_t last_flags = 99;
+
+    template <class T>
+    static void fwd(const void* xv, void* yv, std::int64_t rows, std::int64_t cols, const void* const* p) {
+        const T* x = static_cast<const T*>(xv);
+        T* y = static_cast<T*>(yv);
+        const T* a = static_cast<const T*>(p[0]);
+        const T b = *static_cast<const T*>(p[1]);
+        for (std::int64_t i = 0; i < rows * cols; ++i) y[i] = a[i % cols] * x[i] + b;
+    }
+    template <class T>
+    static void bwd(const void* xv, const void* dyv, void* dxv, std::int64_t rows, std::int64_t cols, const void* const* p,
+                    double* const* g) {
+        const T* x = static_cast<const T*>(xv);
+        const T* dy = static_cast<const T*>(dyv);
+        T* dx = static_cast<T*>(dxv);
+        const T* a = static_cast<const T*>(p[0]);
+        std::fill_n(g[0], cols, 0.0);
+        g[1][0] = 0;
+        for (std::int64_t i = 0; i < rows * cols; ++i) {
+            g[0][i % cols] += static_cast<double>(dy[i]) * static_cast<double>(x[i]);
+            g[1][0] += static_cast<double>(dy[i]);
+            dx[i] = dy[i] * a[i % cols];
+        }
+    }
+    bool f64;
+    explicit EntryImpl(bool is_f64) : f64(is_f64) {}
+
+    void forward(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* p, bool) const override {
+        ++virtual_calls;
+        f64 ? fwd<double>(x, y, rows, cols, p) : fwd<float>(x, y, rows, cols, p);
+    }
+    void backward(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols, const void* const* p,
+                  double* const* g, bool) const override {
+        ++virtual_calls;
+        f64 ? bwd<double>(x, dy, dx, rows, cols, p, g) : bwd<float>(x, dy, dx, rows, cols, p, g);
+    }
+    template <class T>
+    static void entry_fwd(const void* x, void* y, std::int64_t rows, std::int64_t cols, const void* const* p,
+                          std::uint64_t flags) {
+        ++entry_calls;
+        last_flags = flags;
+        fwd<T>(x, y, rows, cols, p);
+    }
+    template <class T>
+    static void entry_bwd(const void* x, const void* dy, void* dx, std::int64_t rows, std::int64_t cols,
+                          const void* const* p, double* const* g, std::uint64_t flags) {
+        ++entry_calls;
+        last_flags = flags;
+        bwd<T>(x, dy, dx, rows, cols, p, g);
+    }
+    Entry entry() const noexcept override {
+        Entry e;
+        e.forward = f64 ? &entry_fwd<double> : &entry_fwd<float>;
+        e.backward = f64 ? &entry_bwd<double> : &entry_bwd<float>;
+        return e;
+    }
+};
+
+KernelSpec affine_spec(DType dtype) {
+    KernelSpec s{parse_formula("a * x + b"), {}, dtype};
+    s.params = {{"a", ParamKind::PerFeature, true, 0}, {"b", ParamKind::Shared, true, 0}};
+    return s;
+}
+
+/// Runs forward and backward on [rows x cols]; checks values and gradient
+/// sums; returns (entry calls, virtual calls) of the two.
+template <class T>
+std::pair<int, int> run_affine(const Kernel& k, std::int64_t rows, std::int64_t cols) {
+    const std::size_t n = static_cast<std::size_t>(rows * cols);
+    std::vector<T> x(n), dy(n), y(n), dx(n), a(static_cast<std::size_t>(cols)), b{T(0.5)};
+    std::vector<T> ga(static_cast<std::size_t>(cols), T(-1)), gb{T(-1)};
+    for (std::size_t i = 0; i < n; ++i) {
+        x[i] = static_cast<T>(static_cast<double>(i % 7) - 3.0);
+        dy[i] = static_cast<T>(0.25 * static_cast<double>(i % 5));
+    }
+    for (std::size_t c = 0; c < a.size(); ++c) a[c] = static_cast<T>(1.0 + static_cast<double>(c % 4));
+    const T* params[] = {a.data(), b.data()};
+    T* grads[] = {ga.data(), gb.data()};
+    EntryImpl::entry_calls = EntryImpl::virtual_calls = 0;
+    k.forward(x.data(), y.data(), rows, cols, params);
+    k.backward(x.data(), dy.data(), dx.data(), rows, cols, params, grads);
+    std::vector<double> want_ga(a.size(), 0.0);
+    double want_gb = 0;
+    bool values_ok = true;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t c = i % a.size();
+        values_ok = values_ok && y[i] == a[c] * x[i] + b[0] && dx[i] == dy[i] * a[c];
+        want_ga[c] += static_cast<double>(dy[i]) * static_cast<double>(x[i]);
+        want_gb += static_cast<double>(dy[i]);
+    }
+    CHECK(values_ok);
+    for (std::size_t c = 0; c < a.size(); ++c) CHECK(ga[c] == static_cast<T>(want_ga[c]));
+    CHECK(gb[0] == static_cast<T>(want_gb));
+    return {EntryImpl::entry_calls, EntryImpl::virtual_calls};
+}
+
+}  // namespace
+
+TEST_CASE("one-block calls go straight to the backend's plain functions; the rest through the virtuals", "[kernel]") {
+    ThreadCountGuard guard;
+    set_num_threads(1);
+    for (DType dtype : {DType::f32, DType::f64}) {
+        const bool f64 = dtype == DType::f64;
+        const Kernel k(affine_spec(dtype), std::make_shared<EntryImpl>(f64));
+        auto run = [&](std::int64_t rows, std::int64_t cols) {
+            return f64 ? run_affine<double>(k, rows, cols) : run_affine<float>(k, rows, cols);
+        };
+        // One block, within the stack's gradient slots: both passes direct,
+        // with flags 0 (no streaming, no prefetch).
+        EntryImpl::last_flags = 99;
+        CHECK(run(3, 5) == std::pair{2, 0});
+        CHECK(EntryImpl::last_flags == 0);
+        CHECK(run(1, 255) == std::pair{2, 0});       // 255 + 1 gradient doubles: the most on the stack
+        CHECK(run(512, 64) == std::pair{2, 0});      // 32768 elements: one block
+        // A gradient wider than the stack's slots: the backward through the virtuals.
+        CHECK(run(2, 256) == std::pair{1, 1});
+        // Several blocks: both through the virtuals (and make_blocking).
+        CHECK(run(513, 64) == std::pair{0, 2 * 2});
+        // A streaming output: through the virtuals, which learn how to write it.
+        const std::int64_t saved = streaming_threshold();
+        set_streaming_threshold(0);
+        CHECK(run(3, 5) == std::pair{0, 2});
+        set_streaming_threshold(saved);
+        CHECK(run(3, 5) == std::pair{2, 0});
+    }
+
+    // Bad arguments never reach the plain functions: the same errors as ever.
+    const Kernel k(affine_spec(DType::f32), std::make_shared<EntryImpl>(false));
+    std::vector<float> x(12, 1.0f), y(12), dy(12, 1.0f), a(4, 1.0f), b(1, 0.0f), ga(4), gb(1);
+    const float* params[] = {a.data(), b.data()};
+    float* grads[] = {ga.data(), gb.data()};
+    const float* null_a[] = {nullptr, b.data()};
+    float* null_gb[] = {ga.data(), nullptr};
+    EntryImpl::entry_calls = EntryImpl::virtual_calls = 0;
+    CHECK_THROWS_MATCHES(k.forward(x.data(), nullptr, 3, 4, params), ValueError, Catch::Matchers::Message("forward: y is null"));
+    CHECK_THROWS_MATCHES(k.backward(x.data(), nullptr, y.data(), 3, 4, params, grads), ValueError,
+                         Catch::Matchers::Message("backward: dy is null"));
+    CHECK_THROWS_MATCHES(k.forward(x.data(), y.data(), 3, 4, null_a), ValueError,
+                         Catch::Matchers::Message("forward: parameter array for 'a' is null"));
+    CHECK_THROWS_MATCHES(k.backward(x.data(), dy.data(), y.data(), 3, 4, params, null_gb), ValueError,
+                         Catch::Matchers::Message("backward: gradient array for 'b' is null"));
+    CHECK_THROWS_MATCHES(k.forward(x.data(), y.data(), 3, 4, std::span<const float* const>(params, 1)), ValueError,
+                         Catch::Matchers::Message("forward: expected 2 parameter arrays (a, b), got 1"));
+    CHECK_THROWS_MATCHES(k.forward(x.data(), y.data(), -3, 4, params), ValueError,
+                         Catch::Matchers::Message("forward: rows must be >= 0, got -3"));
+    std::vector<double> xd(12);
+    CHECK_THROWS_WITH(k.forward(xd.data(), xd.data(), 3, 4), Contains("compiled for f32 but called with double data"));
+    CHECK(EntryImpl::entry_calls == 0);
+    CHECK(EntryImpl::virtual_calls == 0);
+    // An empty tensor: nothing to call, gradients zeroed, as before.
+    CHECK_NOTHROW(k.backward(nullptr, nullptr, nullptr, 0, 4, params, grads));
+    CHECK(gb[0] == 0.0f);
+    CHECK(EntryImpl::entry_calls == 0);
+}
