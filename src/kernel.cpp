@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -205,8 +206,7 @@ struct alignas(64) KernelState {
     DType dtype = DType::f32;
     std::uint8_t num_params = 0;      // runtime parameters
     std::uint8_t num_grads = 0;       // trainable ones
-    std::uint8_t shared_grads = 0;    // of which Shared (1 double each)
-    std::uint8_t grad_per_feature = 0;  // bit k: trainable parameter k is PerFeature (cols doubles)
+    std::uint8_t grad_per_feature = 0;  // bit k: trainable parameter k is PerFeature (cols doubles, else 1)
     StreamingChoice streaming;
 };
 }  // namespace detail
@@ -217,6 +217,7 @@ constexpr std::size_t kDirectParams = 8;
 /// ... and this many doubles of gradient sums (a per-feature parameter of
 /// 256 columns), on the stack.
 constexpr std::int64_t kDirectSlots = 256;
+static_assert(kDirectParams <= 8, "KernelState::grad_per_feature has a bit per trainable parameter");
 }  // namespace
 
 Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl)
@@ -231,8 +232,7 @@ Kernel::Kernel(KernelSpec spec, std::shared_ptr<const KernelImpl> impl)
         if (b.kind == ParamKind::Fixed) continue;
         ++params;
         if (!b.trainable) continue;
-        if (b.kind == ParamKind::PerFeature && grads < 8) st.grad_per_feature |= std::uint8_t(1u << grads);
-        st.shared_grads += b.kind == ParamKind::Shared;
+        if (b.kind == ParamKind::PerFeature && grads < kDirectParams) st.grad_per_feature |= std::uint8_t(1u << grads);
         ++grads;
     }
     if (params <= kDirectParams) {
@@ -512,8 +512,8 @@ template <class T>
         st->entry.backward(x, dy, dx, rows, cols, p, nullptr, 0);
         return true;
     }
-    const int per_feature = st->num_grads - st->shared_grads;
-    if (st->shared_grads + per_feature * cols > kDirectSlots) return false;
+    const int per_feature = std::popcount(st->grad_per_feature);
+    if (st->num_grads - per_feature + per_feature * cols > kDirectSlots) return false;
     double slots[kDirectSlots];
     double* g[kDirectParams];
     std::int64_t width[kDirectParams];
