@@ -141,6 +141,8 @@ public:
     Value* ior(Value* a, Value* x) { return b_.CreateOr(a, x); }
     Value* itof(Value* i) { return b_.CreateSIToFP(i, t_); }
     Value* imin(Value* a, Value* x) { return sel(b_.CreateICmpSLT(a, x), a, x); }
+    /// Truncation to the integer type; only for values that fit it (else poison).
+    Value* ftoi(Value* a) { return b_.CreateFPToSI(a, it_); }
     Value* ieq(Value* a, Value* x) { return b_.CreateICmpEQ(a, x); }
 
     /// Horner's scheme with FMA, coefficients lowest degree first.
@@ -227,6 +229,18 @@ public:
             // rounding 4: the current direction (MXCSR), as a multiply.
             return b_.CreateIntrinsic(id, {}, {a[0], a[1], llvm::Constant::getNullValue(a[0]->getType()), all,
                                               b_.getInt32(4)});
+        });
+    }
+
+    /// Each lane's entry of a 16-entry float table, chosen by the low 4 bits
+    /// of its index (i32 lanes): one vpermps per 512-bit part, the table a
+    /// register constant. Only where has_avx512_parts() and T is float.
+    Value* lookup16(const double (&table)[16], Value* idx) {
+        llvm::SmallVector<llvm::Constant*, 16> entries;
+        for (double v : table) entries.push_back(llvm::ConstantFP::get(b_.getFloatTy(), v));
+        Value* tab = llvm::ConstantVector::get(entries);
+        return per_512_bits({idx}, [&](llvm::ArrayRef<Value*> a) {
+            return b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_sf_512, {}, {tab, a[0]});
         });
     }
 
@@ -664,8 +678,30 @@ Value* softplus_(Math& m, Value* x) {
     return m.add(m.sel(m.gt(x, m.c(0.0)), x, m.c(0.0)), l);
 }
 
+/// erf for float lanes with AVX-512: a degree-4 polynomial per interval
+/// [i/4, (i+1)/4) of |x| < 4, its coefficients picked per lane from 16-entry
+/// register tables (kErfTabP32: the fit and its error are described there):
+/// no exp, no second branch, and a chain of one conversion, one permute and
+/// five FMAs. |x| >= 4 rounds to +-1 (erfc(4) < 2^-25).
+Value* erf_table_f32(Math& m, Value* x) {
+    Value* ax = m.abs(x);
+    Value* big = m.ge(ax, m.c(4.0));  // false for NaN, which flows through t
+    // The interval, from |x| < 4 (NaN and the big lanes take interval 0:
+    // fptosi stays in range, and their results are NaN or replaced).
+    Value* idx = m.ftoi(m.mul(m.sel(m.lt(ax, m.c(4.0)), ax, m.c(0.0)), m.c(4.0)));
+    Value* t = m.sub(ax, m.lookup16(kErfTabA32, idx));  // exact (Sterbenz; a_0 = 0)
+    Value* p = m.lookup16(kErfTabP32[4], idx);
+    for (int k = 3; k >= 0; --k) p = m.fma(p, t, m.lookup16(kErfTabP32[k], idx));
+    Value* s = m.sel(m.ieq(idx, m.ci(0)), t, m.lookup16(kErfTabC0_32, idx));
+    Value* r = m.fma(t, p, s);
+    return m.copysign(m.sel(big, m.c(1.0), r), x);
+}
+
 Value* erf_(Math& m, Value* x) {
     if (m.f64()) return nullptr;  // SLEEF
+    if (m.has_avx512_parts()) return erf_table_f32(m, x);
+    // Elsewhere (other widths; AVX2 and SSE2 call libmvec, vmath::choice):
+    // a polynomial below 1 and 1 - exp(polynomial) above, both in every lane.
     Value* ax = m.abs(x);
     Value* small = m.mul(x, m.poly(m.mul(x, x), kErfSmall32));
     Value* axc = m.sel(m.gt(ax, m.c(3.92)), m.c(3.92), ax);

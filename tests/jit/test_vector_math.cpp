@@ -148,6 +148,43 @@ TEST_CASE("vector math: float64 unary builtins within 4 ulp at every width", "[j
         for (int width : {0, 2, 4, 8}) check_unary<double>(op, width);
 }
 
+TEST_CASE("vector math: float32 erf with AVX-512 takes its register tables, within 1 ulp", "[jit][vmath]") {
+    // Every 61st float of [0, 4.5) and its negation, plus the neighbours of
+    // each interval boundary i/4 (where the table index changes) and 4.
+    std::vector<float> xs;
+    for (std::uint32_t b = 0; b < std::bit_cast<std::uint32_t>(4.5f); b += 61) {
+        xs.push_back(std::bit_cast<float>(b));
+        xs.push_back(-std::bit_cast<float>(b));
+    }
+    for (int i = 1; i <= 16; ++i) {
+        float v = static_cast<float>(i) / 4;
+        for (int k = 0; k < 3; ++k) v = std::nextafter(v, 0.0f);
+        for (int k = 0; k < 6; ++k, v = std::nextafter(v, 5.0f)) xs.push_back(v);
+    }
+    for (float v : {0.0f, -0.0f, HUGE_VALF, -HUGE_VALF, std::nanf(""), 1e-45f, 3.92f, 1e30f}) xs.push_back(v);
+    const bool avx512 = actjit::Engine::global().target_description().find("avx512") != std::string::npos;
+    for (int width : {16, 32}) {
+        actjit::JitOptions options;
+        options.vector_width = width;
+        const auto spec = actjit::KernelSpec::fixed(actjit::parse_formula("erf(x)"), DType::f32);
+        const std::string ir = actjit::Engine::global().emit(spec, actjit::EmitKind::llvm, options);
+        INFO("width " << width);
+        CHECK((ir.find("llvm.x86.avx512.permvar.sf.512") != std::string::npos) == avx512);
+        const actjit::Kernel k = actjit::compile_jit(spec, options);
+        std::vector<float> y(xs.size());
+        k.forward(xs.data(), y.data(), 1, static_cast<std::int64_t>(xs.size()));
+        double worst = 0;
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            const double d = ulps<float>(y[i], std::erf(static_cast<long double>(xs[i])));
+            if (d > worst) worst = d, at = i;
+        }
+        INFO("worst " << worst << " ulp at x = " << xs[at] << ", got " << y[at]);
+        CHECK(worst <= (avx512 ? 1 : 4));
+        CHECK(std::signbit(y[xs.size() - 7]));  // erf(-0) = -0
+    }
+}
+
 TEST_CASE("vector math: exp and expm1 of one argument share their reduction, bitwise the same values", "[jit][vmath]") {
     // One body needing both (as soft_exponential's backward does) against
     // kernels computing each alone, on dense samples with every limit.
