@@ -73,10 +73,11 @@ inline constexpr double kErfLarge32[] = {-0.0006583220470351859, -1.126284878330
 // i = 0 (a_0 = 0; there P(t) = erf(t)/t - 1). a_i is the float near the
 // interval's middle whose erf is nearest to a float (within 0.001 ulp for
 // i <= 12, 0.3 ulp above), so s costs no rounding of its own. Fitted by
-// scripts/fit_erf_table.py (least squares reweighted towards minimax of the
-// relative error, coefficients rounded to float one at a time with a refit
-// of the rest); its float simulation of the kernel measures at most 1.15
-// ulp on interval 0 and 0.5-0.91 ulp elsewhere. kErfTabP32[k] holds c(k+1).
+// `scripts/fit_vmath_tables.py erf` (least squares reweighted towards
+// minimax of the relative error, coefficients rounded to float one at a time
+// with a refit of the rest); its float simulation of the kernel measures at
+// most 1.15 ulp on interval 0 and 0.5-0.91 ulp elsewhere. kErfTabP32[k]
+// holds c(k+1).
 inline constexpr double kErfTabA32[16] = {
     0.0, 0.37504449486732483, 0.6251201629638672, 0.8750695586204529,
     1.1246538162231445, 1.3751392364501953, 1.6248712539672852, 1.8746600151062012,

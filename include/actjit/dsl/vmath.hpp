@@ -305,7 +305,8 @@ inline T softplus(T x) {
     return detail::blend(x > T(0), x, T(0)) + detail::log1p_raw(t, t + T(1));
 }
 
-/// erf for float (the JIT's scheme; double stays on libm in the span loops).
+/// erf for float (the JIT's scheme where it has no AVX-512 register tables;
+/// double stays on libm in the span loops).
 inline float erf(float x) {
     const float ax = detail::abs(x);
     const float small = x * detail::poly(x * x, detail::kErfSmall32);
