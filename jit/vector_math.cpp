@@ -206,6 +206,15 @@ public:
         return fast_paths_ && from != nullptr && from->getParent() != nullptr && b_.GetInsertPoint() == from->end();
     }
 
+    /// Whether T is whole 256-bit vectors of floats and the function is
+    /// compiled for AVX2 (AVX-512 included): lookup8() can permute.
+    bool has_avx2_float_parts() {
+        auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t_);
+        if (f64_ || vt == nullptr || vt->getNumElements() % 8 != 0) return false;
+        llvm::BasicBlock* bb = b_.GetInsertBlock();
+        return bb != nullptr && function_isa(bb->getParent()).avx2;
+    }
+
     /// Whether T is whole 512-bit vectors and the function is compiled for
     /// AVX-512: quotient() takes the estimate, ldexp() vscalefps.
     bool has_avx512_parts() {
@@ -244,11 +253,27 @@ public:
         });
     }
 
+    /// The same for an 8-entry table by the low 3 bits, one 256-bit vpermps
+    /// per part (has_avx2_float_parts()).
+    Value* lookup8(const double (&table)[8], Value* idx) {
+        llvm::SmallVector<llvm::Constant*, 8> entries;
+        for (double v : table) entries.push_back(llvm::ConstantFP::get(b_.getFloatTy(), v));
+        Value* tab = llvm::ConstantVector::get(entries);
+        return per_512_bits(
+            {idx},
+            [&](llvm::ArrayRef<Value*> a) {
+                return b_.CreateIntrinsic(llvm::Intrinsic::x86_avx2_permps, {}, {tab, a[0]});
+            },
+            8);
+    }
+
 private:
-    /// `op` on each 512-bit part of T values (has_avx512_parts), joined.
-    Value* per_512_bits(llvm::ArrayRef<Value*> args, const std::function<Value*(llvm::ArrayRef<Value*>)>& op) {
+    /// `op` on each 512-bit part of T values (has_avx512_parts), joined; with
+    /// `part_lanes`, on parts of that many lanes instead.
+    Value* per_512_bits(llvm::ArrayRef<Value*> args, const std::function<Value*(llvm::ArrayRef<Value*>)>& op,
+                        unsigned part_lanes = 0) {
         auto* vt = llvm::cast<llvm::FixedVectorType>(t_);
-        const unsigned part = f64_ ? 8 : 16;
+        const unsigned part = part_lanes != 0 ? part_lanes : f64_ ? 8 : 16;
         auto iota = [](unsigned from, unsigned n) {
             llvm::SmallVector<int, 32> idx;
             for (unsigned i = 0; i < n; ++i) idx.push_back(static_cast<int>(from + i));
@@ -678,30 +703,39 @@ Value* softplus_(Math& m, Value* x) {
     return m.add(m.sel(m.gt(x, m.c(0.0)), x, m.c(0.0)), l);
 }
 
-/// erf for float lanes with AVX-512: a degree-4 polynomial per interval
-/// [i/4, (i+1)/4) of |x| < 4, its coefficients picked per lane from 16-entry
-/// register tables (kErfTabP32: the fit and its error are described there):
-/// no exp, no second branch, and a chain of one conversion, one permute and
-/// five FMAs. |x| >= 4 rounds to +-1 (erfc(4) < 2^-25).
-Value* erf_table_f32(Math& m, Value* x) {
+/// erf for float lanes from register tables: with AVX-512 a degree-4
+/// polynomial per interval [i/4, (i+1)/4) of |x| < 4, its coefficients
+/// picked per lane from 16-entry tables (kErfTabP32: the fit and its error
+/// are described there); with AVX2 a degree-6 one per [i/2, (i+1)/2) from
+/// 8-entry tables (kErf8TabP32). No exp, no second branch: a chain of one
+/// conversion, one permute and 5 (7) FMAs. |x| >= 4 rounds to +-1 (erfc(4) <
+/// 2^-25).
+template <std::size_t N, std::size_t K>
+Value* erf_table_f32(Math& m, Value* x, const double (&a)[K], const double (&c0)[K], const double (&p)[N][K]) {
+    static_assert(K == 8 || K == 16);
     Value* ax = m.abs(x);
     Value* big = m.ge(ax, m.c(4.0));  // false for NaN, which flows through t
     // The interval, from |x| < 4 (NaN and the big lanes take interval 0:
     // fptosi stays in range, and their results are NaN or replaced).
-    Value* idx = m.ftoi(m.mul(m.sel(m.lt(ax, m.c(4.0)), ax, m.c(0.0)), m.c(4.0)));
-    Value* t = m.sub(ax, m.lookup16(kErfTabA32, idx));  // exact (Sterbenz; a_0 = 0)
-    Value* p = m.lookup16(kErfTabP32[4], idx);
-    for (int k = 3; k >= 0; --k) p = m.fma(p, t, m.lookup16(kErfTabP32[k], idx));
-    Value* s = m.sel(m.ieq(idx, m.ci(0)), t, m.lookup16(kErfTabC0_32, idx));
-    Value* r = m.fma(t, p, s);
+    Value* idx = m.ftoi(m.mul(m.sel(m.lt(ax, m.c(4.0)), ax, m.c(0.0)), m.c(K / 4.0)));
+    auto lookup = [&](const double (&tab)[K]) {
+        if constexpr (K == 16) return m.lookup16(tab, idx);
+        else return m.lookup8(tab, idx);
+    };
+    Value* t = m.sub(ax, lookup(a));  // exact (Sterbenz; a_0 = 0)
+    Value* acc = lookup(p[N - 1]);
+    for (std::size_t k = N - 1; k-- > 0;) acc = m.fma(acc, t, lookup(p[k]));
+    Value* s = m.sel(m.ieq(idx, m.ci(0)), t, lookup(c0));
+    Value* r = m.fma(t, acc, s);
     return m.copysign(m.sel(big, m.c(1.0), r), x);
 }
 
 Value* erf_(Math& m, Value* x) {
     if (m.f64()) return nullptr;  // SLEEF
-    if (m.has_avx512_parts()) return erf_table_f32(m, x);
-    // Elsewhere (other widths; AVX2 and SSE2 call libmvec, vmath::choice):
-    // a polynomial below 1 and 1 - exp(polynomial) above, both in every lane.
+    if (m.has_avx512_parts()) return erf_table_f32(m, x, kErfTabA32, kErfTabC0_32, kErfTabP32);
+    if (m.has_avx2_float_parts()) return erf_table_f32(m, x, kErf8TabA32, kErf8TabC0_32, kErf8TabP32);
+    // Elsewhere (other widths, SSE2; SSE2 calls libmvec, vmath::choice): a
+    // polynomial below 1 and 1 - exp(polynomial) above, both in every lane.
     Value* ax = m.abs(x);
     Value* small = m.mul(x, m.poly(m.mul(x, x), kErfSmall32));
     Value* axc = m.sel(m.gt(ax, m.c(3.92)), m.c(3.92), ax);
@@ -1176,11 +1210,10 @@ Impl choice(actjit::Op op, bool f64, Isa isa) {
     case Op::Cosh:
     case Op::Asinh:
     case Op::Acosh: return Impl::inline_poly;
-    // erf (f32): the inline version computes both of its branches (a
-    // polynomial and 1 - exp(polynomial)) in every lane. With 512-bit vectors
-    // that ties libmvec (0.61 ns each); on AVX2 (Zen 3) libmvec's erff is
-    // faster: gelu forward 0.55 -> 0.8-0.9 G elements/s (docs/VECTOR_MATH.md).
-    case Op::Erf: return f64 || !isa.avx512f ? Impl::libmvec : Impl::inline_poly;
+    // erf (f32): register tables with AVX2 or AVX-512 (erf_table_f32), gelu
+    // 1.9x forward with 16 lanes on Zen 5 against the version before, which
+    // tied libmvec there; libmvec's erff with SSE2 (docs/VECTOR_MATH.md).
+    case Op::Erf: return f64 || !isa.avx2 ? Impl::libmvec : Impl::inline_poly;
     // libmvec measured faster than SLEEF u10 for all of these (both within
     // 4 ulp); tan stays on SLEEF (libmvec measured 4 ulp, exactly the limit,
     // SLEEF 1).

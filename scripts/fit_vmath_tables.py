@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Fits the register tables of erf (jit/vector_math.cpp, float32, AVX-512) and tanh.
 
-The erf tables are in include/actjit/detail/poly_tables.hpp. The tanh ones
-are not: measured and left out (docs/VECTOR_MATH.md, "erf"): as accurate as
+The erf tables are in include/actjit/detail/poly_tables.hpp: `erf` for
+AVX-512 (16 entries, one vpermps each), `erf8` for AVX2 (8 intervals
+[i/2, (i+1)/2) of [0, 4), P of degree 6: 8-entry tables for the 256-bit
+vpermps). The tanh ones are not: measured and left out (docs/VECTOR_MATH.md, "erf"): as accurate as
 the expm1 version but 2-7 % slower on Zen 5.
 
 |x| is cut into intervals: for erf 16, [i/4, (i+1)/4) of [0, 4); for tanh
@@ -48,12 +50,15 @@ TANH_SAT = 9.010913848876953  # the least float whose tanh rounds to 1
 def intervals(name):
     if name == "erf":
         return [(i / 4, (i + 1) / 4) for i in range(INTERVALS)]
+    if name == "erf8":
+        return [(i / 2, (i + 1) / 2) for i in range(8)]
     starts = [0.0] + [2.0 ** (k // 4 - 4) * (1 + (k % 4) / 4) for k in range(29)]
     return list(zip(starts, starts[1:] + [TANH_SAT]))
 
 
 # name: (f, coefficients of P, table prefix, whether s has a low part)
-FUNCS = {"erf": (math.erf, 5, "Erf", False), "tanh": (math.tanh, 6, "Tanh", True)}
+FUNCS = {"erf": (math.erf, 5, "Erf", False), "erf8": (math.erf, 7, "Erf8", False),
+         "tanh": (math.tanh, 6, "Tanh", True)}
 
 
 def f32(v):
@@ -132,7 +137,7 @@ def main():
         print(f"// interval {i:2d}: a = {a!r:<20} max {err:.2f} ulp ({len(xs)} floats)", file=sys.stderr)
     print(f"// worst {worst:.2f} ulp", file=sys.stderr)
 
-    size = 16 if len(rows) <= 16 else 32
+    size = 8 if len(rows) <= 8 else 16 if len(rows) <= 16 else 32
     rows += [rows[-1]] * (size - len(rows))  # unused entries: copies of the last
 
     def table(name, values):
