@@ -2,7 +2,7 @@
 // of the 2^32 float inputs of every unary transcendental builtin, against a
 // double-precision reference (libm in double, then rounded), in ulps.
 //
-//   actjit_vmath_exhaustive [op...]     (default: all; exit status 1 on failure)
+//   actjit_vmath_exhaustive [--cpu=NAME] [op...]   (default: all; exit status 1 on failure)
 //
 // Built and registered with CTest only with -DACTJIT_EXHAUSTIVE_TESTS=ON; it
 // takes minutes per function.
@@ -64,6 +64,16 @@ double ulps(float got, double ref) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> ops(argv + 1, argv + argc);
+    // --cpu=NAME: compile for that CPU (JitOptions::cpu; haswell on an
+    // AVX-512 host gives the AVX2 kernels).
+    actjit::JitOptions options;
+    for (auto it = ops.begin(); it != ops.end();)
+        if (it->rfind("--cpu=", 0) == 0) {
+            options.cpu = it->substr(6);
+            it = ops.erase(it);
+        } else {
+            ++it;
+        }
     if (ops.empty())
         ops = {"exp",  "exp2", "expm1", "log",   "log2",  "log10", "log1p", "sin",  "cos",  "tan",     "asin",    "acos",
                "atan", "sinh", "cosh",  "tanh", "asinh", "acosh", "atanh", "erf", "erfc", "cbrt", "sigmoid", "softplus"};
@@ -74,7 +84,7 @@ int main(int argc, char** argv) {
     for (const std::string& op : ops) {
         const Ref ref = reference(op);
         const actjit::Kernel k =
-            actjit::compile_jit(actjit::KernelSpec::fixed(actjit::parse_formula(op + "(x)"), actjit::DType::f32));
+            actjit::compile_jit(actjit::KernelSpec::fixed(actjit::parse_formula(op + "(x)"), actjit::DType::f32), options);
         double worst = 0;
         float worst_x = 0;
         std::uint64_t over = 0;
