@@ -1,41 +1,45 @@
 #!/usr/bin/env python3
-"""Fits the register tables of erf (jit/vector_math.cpp, float32, AVX-512) and tanh.
+"""Fits the register tables of erf (jit/vector_math.cpp, float32) and tanh.
 
 The erf tables are in include/actjit/detail/poly_tables.hpp: `erf` for
-AVX-512 (16 entries, one vpermps each), `erf8` for AVX2 (8 intervals
-[i/2, (i+1)/2) of [0, 4), P of degree 6: 8-entry tables for the 256-bit
-vpermps). The tanh ones are not: measured and left out (docs/VECTOR_MATH.md, "erf"): as accurate as
-the expm1 version but 2-7 % slower on Zen 5.
+AVX-512 (16 entries, one vpermps each), `erf8` for AVX2 (8 entries for the
+256-bit vpermps). The tanh ones are not: measured and left out
+(docs/VECTOR_MATH.md, "erf"), as accurate as the expm1 version but 2-7 %
+slower on Zen 5.
 
-|x| is cut into intervals: for erf 16, [i/4, (i+1)/4) of [0, 4); for tanh
-30, [0, 1/16) and then quarters of binades, [1/16, 5/64), [5/64, 3/32), ...,
-[7, 8), [8, 9.0109...) (the index is |x|'s bits >> 21, less 491, at least
-0; 32-entry tables, the last two entries unused). Interval i has an origin a_i (a float), and on it
+|x| is cut into intervals: for `erf` 16, [i/4, (i+1)/4) of [0, 4); for
+`erf8` 8, [i/2, (i+1)/2); for `tanh` 30, [0, 1/16) and then quarters of
+binades, [1/16, 5/64), [5/64, 3/32), ..., [7, 8), [8, 9.0109...) (the index
+is |x|'s bits >> 21, less 491, at least 0; 32-entry tables, the last two
+entries unused). Interval i has an origin a_i (a float), and on it
 
     f(|x|) = s_i + t * P_i(t),   t = |x| - a_i  (exact: Sterbenz),
 
-with P_i of degree 4 for erf and 5 for tanh (5 or 6 float coefficients
-c1.., Horner with FMA) and s_i = c0_i = f(a_i) rounded to float for i >= 1,
-s_0 = t (a_0 = 0, so the first interval computes t + t * (f(t)/t - 1): for
-erf the 2/sqrt(pi) that no float holds is 1 + 0.128..., and the error of the
-smaller part hardly shows). For tanh s has a low part too, c0lo_i = f(a_i)
-- c0_i rounded to float (near 1 no float within 0.3 ulp of tanh(a_i) is
-found, and functions such as gelu_tanh's derivative compute 1 - tanh^2):
-the kernel computes s + fma(t, P, c0lo) there, fma(t, P, s) for erf.
+with P_i of degree 4 for erf, 6 for erf8 and 5 for tanh (5, 7 or 6 float
+coefficients c1.., Horner with FMA) and s_i = c0_i = f(a_i) rounded to
+float for i >= 1, s_0 = t (a_0 = 0, so the first interval computes
+t + t * (f(t)/t - 1): for erf the 2/sqrt(pi) that no float holds is
+1 + 0.128..., and the error of the smaller part hardly shows). For tanh s
+has a low part too, c0lo_i = f(a_i) - c0_i rounded to float (near 1 no
+float within 0.3 ulp of tanh(a_i) is found, and functions such as
+gelu_tanh's derivative compute 1 - tanh^2): the kernel computes
+s + fma(t, P, c0lo) there, fma(t, P, s) for erf.
 
 For i >= 1 the origin is the float within 3000 ulp of the interval's middle
 whose f is nearest to a float (Gal's accurate tables), so c0_i is within
-0.001 ulp of f(a_i) for most intervals and costs no rounding of its own. The coefficients are
-a weighted least-squares fit, iteratively reweighted towards minimax of the
-relative error of erf, rounded to float one at a time, each rounding
-followed by a refit of the higher ones. The script then simulates the kernel
-(float32 Horner with FMA on every float of the interval) and prints the
-maximum error in ulp of the correctly rounded erf for each interval.
+0.001 ulp of f(a_i) for most intervals and costs no rounding of its own.
+The coefficients are a weighted least-squares fit, iteratively reweighted
+towards minimax of the relative error of f, rounded to float one at a
+time, each rounding followed by a refit of the higher ones. The script then
+simulates the kernel (float32 Horner with FMA on every float of the
+interval; every 64th on interval 0) and prints, to stderr, the maximum
+error in ulp of the correctly rounded f for each interval.
 
 Needs numpy (Debian: python3-numpy); the reference is Python's math.erf
 and math.tanh (double, within an ulp of double: 2^-29 of a float ulp).
 
     /usr/bin/python3 scripts/fit_vmath_tables.py erf > /tmp/erf_table.txt
+    /usr/bin/python3 scripts/fit_vmath_tables.py erf8 > /tmp/erf8_table.txt
     /usr/bin/python3 scripts/fit_vmath_tables.py tanh > /tmp/tanh_table.txt
 """
 import math
