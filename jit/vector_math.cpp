@@ -207,7 +207,7 @@ public:
     }
 
     /// Whether T is whole 256-bit vectors of floats and the function is
-    /// compiled for AVX2 (AVX-512 included): lookup8() can permute.
+    /// compiled for AVX2 (AVX-512 included): lookup() of 8 entries can permute.
     bool has_avx2_float_parts() {
         auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t_);
         if (f64_ || vt == nullptr || vt->getNumElements() % 8 != 0) return false;
@@ -241,30 +241,19 @@ public:
         });
     }
 
-    /// Each lane's entry of a 16-entry float table, chosen by the low 4 bits
-    /// of its index (i32 lanes): one vpermps per 512-bit part, the table a
-    /// register constant. Only where has_avx512_parts() and T is float.
-    Value* lookup16(const double (&table)[16], Value* idx) {
-        llvm::SmallVector<llvm::Constant*, 16> entries;
+    /// Each lane's entry of a K-entry float table, chosen by the low log2(K)
+    /// bits of its index (i32 lanes), the table a register constant: K = 16,
+    /// one vpermps per 512-bit part (has_avx512_parts(), T float); K = 8, one
+    /// 256-bit vpermps per part (has_avx2_float_parts()).
+    template <std::size_t K>
+    Value* lookup(const double (&table)[K], Value* idx) {
+        static_assert(K == 8 || K == 16);
+        llvm::SmallVector<llvm::Constant*, K> entries;
         for (double v : table) entries.push_back(llvm::ConstantFP::get(b_.getFloatTy(), v));
         Value* tab = llvm::ConstantVector::get(entries);
-        return per_512_bits({idx}, [&](llvm::ArrayRef<Value*> a) {
-            return b_.CreateIntrinsic(llvm::Intrinsic::x86_avx512_permvar_sf_512, {}, {tab, a[0]});
-        });
-    }
-
-    /// The same for an 8-entry table by the low 3 bits, one 256-bit vpermps
-    /// per part (has_avx2_float_parts()).
-    Value* lookup8(const double (&table)[8], Value* idx) {
-        llvm::SmallVector<llvm::Constant*, 8> entries;
-        for (double v : table) entries.push_back(llvm::ConstantFP::get(b_.getFloatTy(), v));
-        Value* tab = llvm::ConstantVector::get(entries);
+        const auto id = K == 16 ? llvm::Intrinsic::x86_avx512_permvar_sf_512 : llvm::Intrinsic::x86_avx2_permps;
         return per_512_bits(
-            {idx},
-            [&](llvm::ArrayRef<Value*> a) {
-                return b_.CreateIntrinsic(llvm::Intrinsic::x86_avx2_permps, {}, {tab, a[0]});
-            },
-            8);
+            {idx}, [&](llvm::ArrayRef<Value*> a) { return b_.CreateIntrinsic(id, {}, {tab, a[0]}); }, K);
     }
 
 private:
@@ -718,10 +707,7 @@ Value* erf_table_f32(Math& m, Value* x, const double (&a)[K], const double (&c0)
     // The interval, from |x| < 4 (NaN and the big lanes take interval 0:
     // fptosi stays in range, and their results are NaN or replaced).
     Value* idx = m.ftoi(m.mul(m.sel(m.lt(ax, m.c(4.0)), ax, m.c(0.0)), m.c(K / 4.0)));
-    auto lookup = [&](const double (&tab)[K]) {
-        if constexpr (K == 16) return m.lookup16(tab, idx);
-        else return m.lookup8(tab, idx);
-    };
+    auto lookup = [&](const double (&tab)[K]) { return m.lookup(tab, idx); };
     Value* t = m.sub(ax, lookup(a));  // exact (Sterbenz; a_0 = 0)
     Value* acc = lookup(p[N - 1]);
     for (std::size_t k = N - 1; k-- > 0;) acc = m.fma(acc, t, lookup(p[k]));
